@@ -1,0 +1,1 @@
+"""Data layer: ingest dumps, store versioned datasets, label, split, report."""

@@ -1,0 +1,120 @@
+"""CLI-facing glue for the data commands: progress, summaries, JSON."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from askwell.config import Settings
+from askwell.data.dumpfiles import DumpError
+from askwell.data.ingest import IngestResult, ingest
+from askwell.data.store import DatasetStore
+
+
+def default_inputs(settings: Settings) -> list[Path]:
+    """Every site folder or archive in the shared data folder."""
+    root = settings.shared_data
+    if not root.is_dir():
+        raise DumpError(
+            f"no inputs given and the shared data folder {root} does not exist; "
+            "pass dump folders, or set ASKWELL_SHARED_DATA"
+        )
+    found = sorted(
+        p for p in root.iterdir()
+        if (p.is_dir() and any(c.name.lower() == "posts.xml" for c in p.iterdir()))
+        or p.suffix.lower() == ".7z"
+    )
+    if not found:
+        raise DumpError(f"{root} holds no site dumps (folders with Posts.xml or .7z archives)")
+    return found
+
+
+def ingest_with_progress(
+    settings: Settings, paths: list[Path], *, site: str | None, force: bool, quiet: bool
+) -> IngestResult:
+    """Run ingest with a Rich progress bar showing MB read and rows/s."""
+    total_bytes = 0
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            total_bytes += sum(c.stat().st_size for c in p.iterdir() if c.name.lower() == "posts.xml")
+        elif p.is_file():
+            total_bytes += p.stat().st_size
+    store = DatasetStore(settings.datasets_dir)
+    started = time.perf_counter()
+    rows = 0
+    with Progress(
+        TextColumn("[bold]ingest[/] {task.fields[site]}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=quiet,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("ingest", total=max(total_bytes, 1), site="", rate="")
+
+        def progress(site_name: str, nbytes: int, nrows: int) -> None:
+            nonlocal rows
+            rows += nrows
+            elapsed = max(time.perf_counter() - started, 1e-6)
+            bar.update(task, advance=nbytes, site=site_name, rate=f"{rows / elapsed:,.0f} rows/s")
+
+        result = ingest(
+            [Path(p) for p in paths],
+            store,
+            site=site,
+            batch_rows=settings.ingest_batch_rows,
+            memory_limit=settings.duckdb_memory_limit,
+            force=force,
+            progress=progress,
+        )
+        bar.update(task, completed=max(total_bytes, 1))
+    return result
+
+
+def summary_payload(result: IngestResult) -> dict[str, object]:
+    meta = result.dataset.meta
+    return {
+        "dataset_id": result.dataset.id,
+        "path": str(result.dataset.path),
+        "reused": result.reused,
+        "seconds": round(result.seconds, 3),
+        "questions": meta["rows"],
+        "rows_read": sum(s["rows_read"] for s in meta["sites"]),
+        "rejected": {k: v for s in meta["sites"] for k, v in s["rejected"].items()},
+        "sites": meta["sites"],
+    }
+
+
+def run_ingest(
+    settings: Settings, paths: list[Path] | None, *, site: str | None, force: bool, as_json: bool
+) -> IngestResult:
+    inputs = list(paths) if paths else default_inputs(settings)
+    result = ingest_with_progress(settings, inputs, site=site, force=force, quiet=as_json)
+    payload = summary_payload(result)
+    if as_json:
+        from askwell.cli import emit_json
+
+        emit_json(payload)
+        return result
+    out = Console()
+    table = Table("site", "kind", "rows read", "questions", "rejected", "warnings", title="ingest")
+    for s in result.dataset.meta["sites"]:
+        rejected = ", ".join(f"{k}: {v}" for k, v in s["rejected"].items()) or "0"
+        table.add_row(s["site"], s["kind"], f"{s['rows_read']:,}", f"{s['questions']:,}",
+                      rejected, "; ".join(s["warnings"]))
+    out.print(table)
+    state = "reused (inputs unchanged)" if result.reused else "written"
+    rejected_total = sum(payload["rejected"].values())  # type: ignore[union-attr]
+    out.print(
+        f"dataset [bold]{result.dataset.id}[/] {state}: {payload['questions']:,} questions "
+        f"from {payload['rows_read']:,} rows, {rejected_total:,} rejected, "
+        f"{result.seconds:.1f}s -> {result.dataset.path}"
+    )
+    return result

@@ -1,0 +1,71 @@
+"""The one input type everything scores: a question as a writer gives it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question: title, body (HTML or Markdown), tags, optional site and author context.
+
+    The author fields are known for dump rows (computed from what existed before the
+    question was posted) and usually unknown (None) for a person typing into the editor.
+    """
+
+    title: str
+    body: str
+    tags: tuple[str, ...] = ()
+    site: str | None = None
+    author_prior_questions: int | None = None
+    author_prior_answers: int | None = None
+    author_account_age_days: float | None = None
+
+    @classmethod
+    def from_mapping(cls, row: Mapping[str, Any]) -> Question:
+        """Build from a dataset row (``body_html``) or a request dict (``body``)."""
+        body = row.get("body")
+        if body is None:
+            body = row.get("body_html")
+        tags = row.get("tags")
+        return cls(
+            title=str(row.get("title") or ""),
+            body=str(body or ""),
+            tags=tuple(str(t) for t in (tags if tags is not None else ())),
+            site=row.get("site") or None,
+            author_prior_questions=_opt_int(row.get("author_prior_questions")),
+            author_prior_answers=_opt_int(row.get("author_prior_answers")),
+            author_account_age_days=_opt_float(row.get("author_account_age_days")),
+        )
+
+
+def questions_from_frame(frame: pd.DataFrame) -> list[Question]:
+    """One :class:`Question` per dataset row."""
+    return [Question.from_mapping(r) for r in frame.to_dict("records")]
+
+
+def as_questions(items: Iterable[Question | Mapping[str, Any]] | pd.DataFrame) -> list[Question]:
+    """Accept questions, dicts or a dataset frame, and return questions."""
+    if isinstance(items, pd.DataFrame):
+        return questions_from_frame(items)
+    return [q if isinstance(q, Question) else Question.from_mapping(q) for q in items]
+
+
+def _opt_float(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) else out
+
+
+def _opt_int(value: Any) -> int | None:
+    out = _opt_float(value)
+    return None if out is None else int(out)
