@@ -28,6 +28,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Datasets: list, report.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+models_app = typer.Typer(help="Models: compare, list, promote.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 
 _state: dict[str, Any] = {"debug": False}
 
@@ -96,6 +98,99 @@ def data_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for d in found:
         table.add_row(d.id, d.meta.get("created", ""), str(d.meta.get("rows")), str(len(d.sites)))
     console().print(table)
+
+
+# ---------------------------------------------------------------- models
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="heuristic | linear | features | book-v1")]
+LabelOpt = Annotated[str, typer.Option(help="Label spec: grade | book.")]
+SplitOpt = Annotated[str, typer.Option(help="Split: time | author | random.")]
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@app.command("train")
+def train_cmd(
+    model: ModelOpt = "features",
+    label: LabelOpt = "grade",
+    split: SplitOpt = "time",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same model).")] = 42,
+    dataset: Annotated[str | None, typer.Option(help="Dataset id (default: latest).")] = None,
+    name: Annotated[str | None, typer.Option(help="Registered model name.")] = None,
+    tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also save the model folder here.")] = None,
+    register: Annotated[bool, typer.Option(help="Log to MLflow and register a version.")] = True,
+    main_only: Annotated[bool, typer.Option(help="Train on main sites only (no meta).")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Train, calibrate and evaluate a model; log it to MLflow and register a version."""
+    from askwell.models.commands import run_train
+
+    payload = run_train(
+        settings(), family=model, label=label, split=split, seed=seed, dataset=dataset,
+        name=name, tracking_uri=tracking_uri, out=out, register_model=register,
+        site_kinds=("main",) if main_only else None, as_json=as_json,
+    )
+    if as_json:
+        emit_json(payload)
+
+
+@models_app.command("compare")
+def models_compare(
+    models: Annotated[str, typer.Option(help="Comma-separated families.")] = "heuristic,linear,features,book-v1",
+    labels: Annotated[str, typer.Option(help="Comma-separated label specs.")] = "grade,book",
+    splits: Annotated[str, typer.Option(help="Comma-separated splits.")] = "author,time",
+    seed: int = 42,
+    dataset: Annotated[str | None, typer.Option(help="Dataset id (default: latest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Train and evaluate several models on the same splits; print one table."""
+    from askwell.models.commands import run_compare
+
+    rows = run_compare(
+        settings(), families=_csv(models), labels=_csv(labels), splits=_csv(splits),
+        seed=seed, dataset=dataset, as_json=as_json,
+    )
+    if as_json:
+        emit_json(rows)
+
+
+@models_app.command("list")
+def models_list(
+    tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Registered models, their versions and aliases."""
+    from askwell.registry.mlflow_registry import Registry
+
+    registry = Registry.for_home(settings().home, tracking_uri)
+    rows = [
+        {"name": v.name, "version": v.version, "aliases": list(v.aliases), **v.tags}
+        for name in registry.models() for v in registry.versions(name)
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("name", "version", "aliases", "family", "label", "split", "dataset")
+    for r in rows:
+        table.add_row(r["name"], r["version"], ",".join(r["aliases"]), r.get("family", ""),
+                      r.get("label", ""), r.get("split", ""), r.get("dataset_id", ""))
+    console().print(table)
+
+
+@models_app.command("promote")
+def models_promote(
+    name: Annotated[str, typer.Argument(help="Registered model name.")],
+    version: Annotated[str, typer.Argument(help="Version number (or 'latest').")],
+    alias: Annotated[str, typer.Option(help="Alias to set.")] = "champion",
+    tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI.")] = None,
+) -> None:
+    """Point an alias (champion, challenger) at a registered version."""
+    from askwell.registry.mlflow_registry import Registry
+
+    info = Registry.for_home(settings().home, tracking_uri).promote(name, version, alias)
+    console().print(f"{info.name} version {info.version} is now [bold]{alias}[/]")
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Model families behind one protocol (see :mod:`askwell.models.base`)."""

@@ -1,0 +1,1 @@
+"""Model registry (MLflow-backed), model cards and artifact verification."""
