@@ -1,0 +1,1 @@
+"""Exact contributions -> candidate edits -> re-scored -> ranked suggestions."""
