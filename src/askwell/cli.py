@@ -79,9 +79,10 @@ def ingest(
 @app.command()
 def quickstart() -> None:
     """The main job on embedded defaults: ingest every shared site and report on the data."""
-    from askwell.data.commands import run_ingest
+    from askwell.data.commands import run_data_report, run_ingest
 
-    run_ingest(settings(), None, site=None, force=False, as_json=False)
+    result = run_ingest(settings(), None, site=None, force=False, as_json=False)
+    run_data_report(settings(), result.dataset.id)
 
 
 # ---------------------------------------------------------------- data
@@ -98,6 +99,19 @@ def data_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     for d in found:
         table.add_row(d.id, d.meta.get("created", ""), str(d.meta.get("rows")), str(len(d.sites)))
     console().print(table)
+
+
+@data_app.command("report")
+def data_report(
+    dataset: Annotated[str | None, typer.Argument(help="Dataset id or prefix (default: latest).")] = None,
+    label: Annotated[str, typer.Option(help="Label spec: grade | book.")] = "grade",
+    html: Annotated[Path | None, typer.Option(help="Write the HTML page here (default: reports folder).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Data-quality report: format, quality, distributions, per-class stats, split leakage."""
+    from askwell.data.commands import run_data_report
+
+    run_data_report(settings(), dataset, label=label, html=html, as_json=as_json)
 
 
 # ---------------------------------------------------------------- models
@@ -191,6 +205,48 @@ def models_promote(
 
     info = Registry.for_home(settings().home, tracking_uri).promote(name, version, alias)
     console().print(f"{info.name} version {info.version} is now [bold]{alias}[/]")
+
+
+# ---------------------------------------------------------------- evaluation
+@app.command("evaluate")
+def evaluate_cmd(
+    model: Annotated[str, typer.Argument(help="Registered NAME[:VERSION|ALIAS] (alias champion by "
+                                              "default), a model folder, or 'default'.")],
+    against: Annotated[list[str] | None, typer.Option("--against", help="Compare with this model "
+                                                      "(repeatable).")] = None,
+    split: Annotated[str | None, typer.Option(help="time | author | random (default: the model's; "
+                                                   "another re-fits the model on it).")] = None,
+    label: Annotated[str | None, typer.Option(help="Label spec (default: the model's).")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Dataset id (default: the model's).")] = None,
+    cv: Annotated[int, typer.Option("--cv", help="K-fold cross-validation (0 skips).")] = 0,
+    html: Annotated[Path | None, typer.Option("--html", help="HTML report path.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="JSON figures path.")] = None,
+    target_precision: Annotated[float | None, typer.Option(help="Flag precision to reach (default 0.8).")] = None,
+    target_recall: Annotated[float | None, typer.Option(help="Flag recall to reach instead.")] = None,
+    flag: Annotated[str, typer.Option(help="Class a flag points at: bad (advice) | good.")] = "bad",
+    top_k: Annotated[int, typer.Option(help="Examples per top-k list.")] = 5,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed for bootstrap and sampling.")] = 0,
+    learning_curve: Annotated[bool, typer.Option(help="Fit learning curves.")] = True,
+    permutation: Annotated[bool, typer.Option(help="Permutation importance.")] = True,
+    error_map: Annotated[bool, typer.Option(help="2-D error map.")] = True,
+    fast: Annotated[bool, typer.Option(help="Skip learning curves, permutation and CV.")] = False,
+    log: Annotated[bool, typer.Option(help="Log the report to the model's MLflow run.")] = True,
+    tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI.")] = None,
+) -> None:
+    """Evaluate a model: metrics with CIs, errors, slices, leakage, comparison -> HTML + JSON."""
+    from askwell.evaluation.commands import run_evaluate
+    from askwell.evaluation.evaluate import EvaluationConfig
+
+    config = EvaluationConfig(
+        top_k=top_k, n_boot=bootstrap, seed=seed, target_precision=target_precision,
+        target_recall=target_recall, flag=flag, cv=0 if fast else cv,
+        learning_curve=learning_curve and not fast, permutation=permutation and not fast,
+        error_map=error_map,
+    )
+    run_evaluate(settings(), model, against=against, label=label, split=split, dataset=dataset,
+                 config=config, html_path=html, json_path=json_path, tracking_uri=tracking_uri,
+                 log_artifacts=log)
 
 
 def main() -> None:

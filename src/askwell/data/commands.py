@@ -47,14 +47,17 @@ def ingest_with_progress(
     store = DatasetStore(settings.datasets_dir)
     started = time.perf_counter()
     rows = 0
+    stderr = Console(stderr=True)
     with Progress(
         TextColumn("[bold]ingest[/] {task.fields[site]}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=quiet,
+        console=stderr,
+        # Only on a terminal: in logs and pipes a bar is noise (and would sit above an
+        # error message that should be the only line).
+        disable=quiet or not stderr.is_terminal,
         transient=False,
     ) as bar:
         task = bar.add_task("ingest", total=max(total_bytes, 1), site="", rate="")
@@ -118,3 +121,29 @@ def run_ingest(
         f"{result.seconds:.1f}s -> {result.dataset.path}"
     )
     return result
+
+
+def run_data_report(
+    settings: Settings,
+    dataset: str | None,
+    *,
+    label: str = "grade",
+    html: Path | None = None,
+    as_json: bool = False,
+) -> dict[str, object]:
+    """The data report of a dataset (default: latest): a Rich summary, or JSON with
+    ``as_json``, and always the HTML page (``html``, default in the reports folder)."""
+    from askwell.data.report import build_report, render_terminal, write_html
+
+    ds = DatasetStore(settings.datasets_dir).resolve(dataset)
+    report = build_report(ds.to_pandas(), label=label, seed=settings.seed, dataset_meta=ds.meta)
+    path = write_html(report, Path(html) if html else settings.reports_dir / f"data-{ds.id}-{label}.html")
+    if as_json:
+        from askwell.cli import emit_json
+
+        emit_json({**report, "html": str(path)})
+        return report
+    out = Console()
+    render_terminal(report, out)
+    out.print(f"HTML report -> {path}", highlight=False)
+    return report
