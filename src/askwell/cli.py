@@ -114,6 +114,27 @@ def data_report(
     run_data_report(settings(), dataset, label=label, html=html, as_json=as_json)
 
 
+# ---------------------------------------------------------------- analyze
+@app.command()
+def analyze(
+    title: Annotated[str | None, typer.Option(help="The question's title.")] = None,
+    body: Annotated[str | None, typer.Option(help="The body (Markdown or HTML).")] = None,
+    tags: Annotated[str | None, typer.Option(help="Comma-separated tags.")] = None,
+    site: Annotated[str | None, typer.Option(help="Site, e.g. beer.stackexchange.com.")] = None,
+    file: Annotated[Path | None, typer.Option(help="A Markdown file (# Title, Tags: line, body) or .json.")] = None,
+    model: Annotated[str | None, typer.Option(help="Registered model name[:version|alias].")] = None,
+    model_path: Annotated[Path | None, typer.Option(help="A model folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Score a question and list the edits that would raise its chance (JSON on stdin works too)."""
+    from askwell.explain.commands import run_analyze
+
+    payload = run_analyze(settings(), title=title, body=body, tags=tags, site=site, file=file,
+                          model=model, model_path=model_path, as_json=as_json)
+    if as_json:
+        emit_json(payload)
+
+
 # ---------------------------------------------------------------- models
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help="heuristic | linear | features | book-v1")]
 LabelOpt = Annotated[str, typer.Option(help="Label spec: grade | book.")]

@@ -27,16 +27,46 @@ def _features(questions: list[Question], names: list[str] | None = None) -> pd.D
     return frame if names is None else frame.reindex(columns=names)
 
 
+def build_reference(x: pd.DataFrame, y: np.ndarray, sites: list[str | None]) -> dict[str, Any]:
+    """What "typical" looks like, kept with the model (plain JSON).
+
+    ``typical``: medians of well-received questions, overall and per site with at least
+    ``MIN_SITE_ROWS`` of them (suggestions move a feature there). ``quantiles``: the 1st,
+    50th and 99th percentile of every feature over all training questions (safeguards use
+    them to spot inputs far from what the model saw).
+    """
+    good = x[np.asarray(y) == 1]
+    site_series = pd.Series(sites, index=x.index).fillna("")
+    typical = {"*": _medians(good)}
+    for site, rows in good.groupby(site_series[good.index]):
+        if site and len(rows) >= MIN_SITE_ROWS:
+            typical[str(site)] = _medians(rows)
+    q = x.quantile([0.01, 0.5, 0.99])
+    quantiles = {c: [_finite(v) for v in q[c].tolist()] for c in x.columns}
+    return {"typical": typical, "quantiles": quantiles, "rows": len(x)}
+
+
+MIN_SITE_ROWS = 30
+
+
+def _finite(v: float) -> float | None:
+    return None if v != v else float(v)  # NaN -> None (JSON)
+
+
+def _medians(frame: pd.DataFrame) -> dict[str, float | None]:
+    return {c: _finite(v) for c, v in frame.median().items()}
+
+
 class FeaturesModel(BaseModel):
     family = "features"
     estimator_files = (_FILE,)
 
     def __init__(
         self,
-        n_estimators: int = 400,
+        n_estimators: int = 300,
         learning_rate: float = 0.03,
-        num_leaves: int = 15,
-        min_child_samples: int = 25,
+        num_leaves: int = 5,
+        min_child_samples: int = 60,
         subsample: float = 0.8,
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,
@@ -90,6 +120,7 @@ class FeaturesModel(BaseModel):
 
         x = self._selected(_features(questions))
         self.feature_names_ = list(x.columns)
+        self.meta["reference"] = build_reference(x, y, [q.site for q in questions])
         data = lgb.Dataset(x.to_numpy(dtype=float), label=y, feature_name=self.feature_names_,
                            free_raw_data=True)
         self.booster_ = lgb.train(self._lgb_params(), data, num_boost_round=self.params["n_estimators"])

@@ -1,0 +1,275 @@
+"""Edit operators: for each actionable feature, the concrete edit that would move it.
+
+Mechanical operators edit the text itself (add a question mark to the title, cut a
+greeting, wrap an error message in a code block...) and say exactly where (offsets into
+the field the user sent) and with what (``replacement``), so the editor can apply them in
+one click. The others can't write the writer's content for them ("say what you tried"):
+they move the feature to the typical value of well-received questions on that site, and
+the re-scored gain says what doing so is worth.
+
+Operators are plain data plus a ``propose`` function; the engine decides which ones to
+run (only those whose features pull the score down) and keeps only verified gains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from askwell.data.document import looks_like_html
+from askwell.explain.schema import Category, FieldName
+from askwell.question import Question
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One proposed edit: an edited question (mechanical) or feature overrides."""
+
+    edited: Question | None = None
+    overrides: Mapping[str, float] | None = None
+    field: FieldName | None = None
+    start: int | None = None
+    length: int | None = None
+    replacement: str | None = None
+    detail: str | None = None
+
+
+@dataclass
+class Reference:
+    """Typical feature values of well-received questions (overall ``*`` and per site)."""
+
+    typical: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+    @classmethod
+    def from_meta(cls, reference: Mapping[str, Any] | None) -> Reference:
+        return cls(dict((reference or {}).get("typical", {})))
+
+    def value(self, site: str | None, name: str) -> float | None:
+        for key in (site or "", "*"):
+            got = self.typical.get(key, {}).get(name)
+            if got is not None:
+                return float(got)
+        return None
+
+
+Propose = Callable[[Question, tuple[Any, ...], Reference, Mapping[str, float]], list[Candidate]]
+"""``propose(question, signals, reference, current feature values)``."""
+
+
+@dataclass(frozen=True)
+class EditOperator:
+    id: str
+    features: tuple[str, ...]
+    message: str
+    category: Category
+    mechanical: bool
+    group: str
+    propose: Propose
+
+
+# -- text surgery ------------------------------------------------------------------
+def replace(q: Question, field_name: FieldName, start: int, end: int, new: str) -> Question:
+    text = q.title if field_name == "title" else q.body
+    edited = text[:start] + new + text[end:]
+    if field_name == "title":
+        return Question(edited, q.body, q.tags, q.site, q.author_prior_questions,
+                        q.author_prior_answers, q.author_account_age_days)
+    return Question(q.title, edited, q.tags, q.site, q.author_prior_questions,
+                    q.author_prior_answers, q.author_account_age_days)
+
+
+def _span(sig: Any) -> tuple[int, int] | None:
+    """Offsets of a signal in the field as the user sent it (None if not locatable)."""
+    if sig.field == "title":
+        return sig.start, sig.end
+    if sig.source_start is None or sig.source_end is None:
+        return None
+    return sig.source_start, sig.source_end
+
+
+_TRAIL = re.compile(r"(?:\s+(?:all|everyone|everybody|guys|folks|there|team|friends|experts)\b)?[\s,;:.!\-–—]*")
+_LEAD_SPACE = re.compile(r"[ \t]+$")
+
+
+def _removal(q: Question, sig: Any) -> Candidate | None:
+    """Cut a phrase with the punctuation and spaces that trail it."""
+    span = _span(sig)
+    if span is None:
+        return None
+    text = q.title if sig.field == "title" else q.body
+    start, end = span
+    trail = _TRAIL.match(text, end)
+    end = trail.end() if trail else end
+    # keep one line break if we would swallow it, so paragraphs don't merge
+    removed = text[start:end]
+    keep = "\n" if "\n" in removed[len(text[span[0]:span[1]]):] and start > 0 and text[start - 1] != "\n" else ""
+    if not keep and start > 0 and end < len(text) and text[start - 1] not in " \n" and text[end] not in " \n":
+        keep = " "
+    lead = _LEAD_SPACE.search(text, 0, start)
+    if end >= len(text.rstrip()) and lead:
+        start = lead.start()
+    return Candidate(
+        edited=replace(q, sig.field, start, end, keep), field=sig.field, start=start,
+        length=end - start, replacement=keep, detail=f"“{text[span[0]:span[1]]}”",
+    )
+
+
+def _signals(kind: str) -> Callable[[tuple[Any, ...]], list[Any]]:
+    return lambda signals: [s for s in signals if s.kind == kind]
+
+
+def remove_phrases(kind: str) -> Propose:
+    pick = _signals(kind)
+
+    def propose(q: Question, signals: tuple[Any, ...], ref: Reference,
+                current: Mapping[str, float]) -> list[Candidate]:
+        return [c for s in pick(signals) if (c := _removal(q, s)) is not None][:3]
+
+    return propose
+
+
+def propose_title_question(q: Question, signals: tuple[Any, ...], ref: Reference,
+                current: Mapping[str, float]) -> list[Candidate]:
+    core = q.title.rstrip()
+    if not core or core.endswith("?"):
+        return []
+    stripped = core.rstrip(".!:;,- ")
+    start = len(stripped)
+    return [Candidate(
+        edited=replace(q, "title", start, len(q.title), "?"), field="title", start=start,
+        length=len(q.title) - start, replacement="?",
+    )]
+
+
+def propose_calm_punctuation(q: Question, signals: tuple[Any, ...], ref: Reference,
+                current: Mapping[str, float]) -> list[Candidate]:
+    out = []
+    for s in _signals("exclamation_run")(signals)[:3]:
+        span = _span(s)
+        if span is None:
+            continue
+        run = (q.title if s.field == "title" else q.body)[span[0]:span[1]]
+        new = "?" if "?" in run else "."
+        out.append(Candidate(edited=replace(q, s.field, span[0], span[1], new), field=s.field,
+                             start=span[0], length=span[1] - span[0], replacement=new, detail=f"“{run}”"))
+    return out
+
+
+def propose_lowercase(q: Question, signals: tuple[Any, ...], ref: Reference,
+                current: Mapping[str, float]) -> list[Candidate]:
+    out = []
+    for s in _signals("all_caps")(signals)[:3]:
+        span = _span(s)
+        if span is None:
+            continue
+        text = q.title if s.field == "title" else q.body
+        shout = text[span[0]:span[1]]
+        before = text[: span[0]].rstrip()
+        new = shout.lower()
+        if not before or before[-1] in ".!?\n":
+            new = new[:1].upper() + new[1:]
+        out.append(Candidate(edited=replace(q, s.field, span[0], span[1], new), field=s.field,
+                             start=span[0], length=span[1] - span[0], replacement=new, detail=f"“{shout}”"))
+    return out
+
+
+def propose_code_for_errors(q: Question, signals: tuple[Any, ...], ref: Reference,
+                current: Mapping[str, float]) -> list[Candidate]:
+    out = []
+    html = looks_like_html(q.body)
+    for s in _signals("error_outside_code")(signals)[:2]:
+        span = _span(s)
+        if span is None or s.field != "body":
+            continue
+        text = q.body[span[0]:span[1]]
+        new = f"<pre><code>{text}</code></pre>" if html else f"\n```\n{text}\n```\n"
+        out.append(Candidate(edited=replace(q, "body", span[0], span[1], new), field="body",
+                             start=span[0], length=span[1] - span[0], replacement=new,
+                             detail=f"“{text[:80]}”"))
+    return out
+
+
+# -- moving a feature to what works on the site --------------------------------------
+def present(feature: str) -> Propose:
+    """A presence the writer can add: set the count to at least one."""
+
+    def propose(q: Question, signals: tuple[Any, ...], ref: Reference,
+                current: Mapping[str, float]) -> list[Candidate]:
+        if any(s.kind == feature for s in signals):
+            return []
+        return [Candidate(overrides={feature: 1.0})]
+
+    return propose
+
+
+def toward_typical(features: tuple[str, ...], when: str, factor: float = 1.0) -> Propose:
+    """Move length-like features to the site's typical value when below (``when='below'``)
+    or far above (``'above'``, more than ``factor`` times typical) it."""
+
+    def propose(q: Question, signals: tuple[Any, ...], ref: Reference,
+                current: Mapping[str, float]) -> list[Candidate]:
+        lead = features[0]
+        typical = ref.value(q.site, lead)
+        now = current.get(lead)
+        if typical is None or now is None:
+            return []
+        if when == "below" and not now < typical:
+            return []
+        if when == "above" and not now > typical * factor:
+            return []
+        overrides = {f: v for f in features if (v := ref.value(q.site, f)) is not None}
+        return [Candidate(overrides=overrides, detail=f"{_fmt(now)} now, typically {_fmt(typical)} on this site")]
+
+    return propose
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.0f}" if abs(v) >= 10 or float(v).is_integer() else f"{v:.2f}"
+
+
+LENGTH = ("body_words", "body_sentences", "body_chars", "paragraphs")
+
+OPERATORS: tuple[EditOperator, ...] = (
+    EditOperator("title_question", ("title_question_mark", "title_is_question"),
+                 "Phrase the title as a question", "clarity", True, "title_question",
+                 propose_title_question),
+    EditOperator("code_block_error", ("error_outside_code", "code_blocks"),
+                 "Put the error message in a code block", "formatting", True, "code",
+                 propose_code_for_errors),
+    EditOperator("remove_urgency", ("urgency",), "Remove the urgency: it does not get answers faster",
+                 "tone", True, "urgency", remove_phrases("urgency")),
+    EditOperator("remove_begging", ("begging",), "Drop the pleading and ask the question directly",
+                 "tone", True, "begging", remove_phrases("begging")),
+    EditOperator("remove_greeting", ("greetings",), "Cut the greeting", "tone", True, "greeting",
+                 remove_phrases("greeting")),
+    EditOperator("remove_thanks", ("thanks",), "Cut the thanks: votes and accepts say thank you here",
+                 "tone", True, "thanks", remove_phrases("thanks")),
+    EditOperator("calm_punctuation", ("exclamation_runs", "exclamations"),
+                 "Use one punctuation mark, not a run of them", "tone", True, "punctuation",
+                 propose_calm_punctuation),
+    EditOperator("lowercase_shouting", ("all_caps_words",), "Don't shout: write in normal case",
+                 "tone", True, "caps", propose_lowercase),
+    EditOperator("add_tried", ("tried",), "Say what you have already tried and what happened",
+                 "context", False, "tried", present("tried")),
+    EditOperator("add_expected_actual", ("expected_actual",),
+                 "Say what you expected and what happened instead", "expected_outcome", False,
+                 "expected", present("expected_actual")),
+    EditOperator("add_goal", ("goal",), "Say what you are trying to achieve", "context", False,
+                 "goal", present("goal")),
+    EditOperator("add_detail", LENGTH, "Add detail: the context someone needs to answer",
+                 "context", False, "length", toward_typical(LENGTH, "below")),
+    EditOperator("tighten", LENGTH, "Cut it down to what matters for the question",
+                 "clarity", False, "length", toward_typical(LENGTH, "above", factor=2.5)),
+    EditOperator("specific_title", ("title_words", "title_chars"),
+                 "Make the title specific: name the problem, not just the topic", "clarity",
+                 False, "title_length", toward_typical(("title_words", "title_chars"), "below")),
+    EditOperator("add_tags", ("tags",), "Add tags so the right people see it", "context", False,
+                 "tags", toward_typical(("tags",), "below")),
+    EditOperator("add_code", ("code_blocks", "code_share"),
+                 "Show the relevant code, data or output in a code block", "formatting", False,
+                 "code", toward_typical(("code_blocks", "code_share", "inline_code"), "below")),
+    EditOperator("add_links", ("links",), "Link to what you read or used", "context", False,
+                 "links", toward_typical(("links",), "below")),
+)

@@ -1,0 +1,152 @@
+"""The recommendation engine: exact contributions -> candidate edits -> re-scored -> ranked.
+
+1. Score the question and take the model's own exact per-feature contributions
+   (TreeSHAP for the ``features`` model); no sampling explainer on this path.
+2. Each actionable feature that pulls the score down wakes its edit operators
+   (:mod:`askwell.explain.edits`). A mechanical operator edits the text itself; the others
+   move the feature to the typical value of well-received questions on that site.
+3. Every candidate is re-scored in one batch; only positive gains are kept, one per
+   conflict group (so "shorten" and "add detail" can't both appear), ranked by gain with
+   ties broken by id: the same input always gives the same output.
+Features a writer can't change (author history, site) are never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from askwell.explain.edits import OPERATORS, Candidate, EditOperator, Reference
+from askwell.explain.schema import Analysis, ModelRef, Suggestion
+from askwell.explain.verdict import confidence, verdict
+from askwell.question import Question
+
+#: A suggestion must raise the score by at least this much (a probability difference) to
+#: be shown; below it the change is noise.
+MIN_GAIN = 0.002
+#: A feature "pulls the score down" when its contribution is below this (log-odds).
+PULL_DOWN = -1e-3
+
+
+def severity(gain: float) -> str:
+    if gain >= 0.05:
+        return "high"
+    if gain >= 0.015:
+        return "medium"
+    return "low"
+
+
+@dataclass
+class Scored:
+    candidate: Candidate
+    operator: EditOperator
+    score: float
+
+    def gain(self, base: float) -> float:
+        return self.score - base
+
+
+@dataclass
+class Analyzer:
+    """Analyses questions with one model. Build once per model; ``analyze`` is thread-safe."""
+
+    model: object
+    model_ref: ModelRef
+    operators: Sequence[EditOperator] = field(default_factory=lambda: OPERATORS)
+    max_suggestions: int = 5
+    min_gain: float = MIN_GAIN
+
+    def __post_init__(self) -> None:
+        meta = getattr(self.model, "meta", {})
+        self.reference = Reference.from_meta(meta.get("reference"))
+        self._has_matrix = hasattr(self.model, "matrix") and hasattr(self.model, "proba_from_matrix")
+        self._names: list[str] = list(getattr(self.model, "feature_names_", []) or [])
+        self._index = {n: i for i, n in enumerate(self._names)}
+
+    # -- public ------------------------------------------------------------
+    def analyze(self, question: Question, warnings: Sequence[str] = ()) -> Analysis:
+        from askwell.features import writing_stats
+
+        if self._has_matrix:
+            x0 = self.model.matrix([question])
+            base = float(self.model.proba_from_matrix(x0)[0])
+            contrib, _ = self.model.contributions_from_matrix(x0)
+            pulling = {self._names[j] for j in np.flatnonzero(contrib[0] < PULL_DOWN)}
+        else:
+            x0 = None
+            base = float(self.model.predict_proba([question])[0])
+            pulling = None
+        suggestions = self._suggest(question, x0, base, pulling)
+        threshold = float(getattr(self.model, "threshold", 0.5))
+        return Analysis(
+            score=base,
+            verdict=verdict(base, threshold),
+            confidence=confidence(base, threshold),
+            threshold=threshold,
+            stats=writing_stats(question),
+            suggestions=suggestions,
+            model=self.model_ref,
+            warnings=list(warnings),
+            low_confidence=bool(warnings),
+        )
+
+    # -- internals ---------------------------------------------------------
+    def _candidates(self, question: Question, x0: np.ndarray | None,
+                    pulling: set[str] | None) -> list[tuple[EditOperator, Candidate]]:
+        from askwell.features.signals import find_signals
+
+        signals = find_signals(question)
+        current = dict(zip(self._names, x0[0].tolist(), strict=True)) if x0 is not None else {}
+        out: list[tuple[EditOperator, Candidate]] = []
+        for op in self.operators:
+            if not op.mechanical and not self._has_matrix:
+                continue  # moving a feature needs a feature model
+            if self._has_matrix and not any(f in self._index for f in op.features):
+                continue
+            if pulling is not None and not any(f in pulling for f in op.features):
+                continue
+            for cand in op.propose(question, signals, self.reference, current):
+                out.append((op, cand))
+        return out
+
+    def _rescore(self, question: Question, x0: np.ndarray | None,
+                 pairs: list[tuple[EditOperator, Candidate]]) -> list[float]:
+        if not pairs:
+            return []
+        if not self._has_matrix:
+            return [float(p) for p in self.model.predict_proba([c.edited for _, c in pairs])]
+        rows = np.repeat(x0, len(pairs), axis=0)
+        edited_idx = [i for i, (_, c) in enumerate(pairs) if c.edited is not None]
+        if edited_idx:
+            rows[edited_idx] = self.model.matrix([pairs[i][1].edited for i in edited_idx])
+        for i, (_, c) in enumerate(pairs):
+            for name, value in (c.overrides or {}).items():
+                if name in self._index:
+                    rows[i, self._index[name]] = value
+        return [float(p) for p in self.model.proba_from_matrix(rows)]
+
+    def _suggest(self, question: Question, x0: np.ndarray | None, base: float,
+                 pulling: set[str] | None) -> list[Suggestion]:
+        pairs = self._candidates(question, x0, pulling)
+        scores = self._rescore(question, x0, pairs)
+        best: dict[str, Scored] = {}
+        for (op, cand), score in zip(pairs, scores, strict=True):
+            if score - base < self.min_gain:
+                continue
+            current = best.get(op.group)
+            if current is None or (score, op.id) > (current.score, current.operator.id):
+                best[op.group] = Scored(cand, op, score)
+        ranked = sorted(best.values(), key=lambda s: (-round(s.score - base, 6), s.operator.id))
+        return [self._suggestion(s, base) for s in ranked[: self.max_suggestions]]
+
+    @staticmethod
+    def _suggestion(s: Scored, base: float) -> Suggestion:
+        gain = round(s.score - base, 4)
+        c, op = s.candidate, s.operator
+        return Suggestion(
+            id=op.id, feature=op.features[0], message=op.message, category=op.category,
+            severity=severity(gain), gain=gain, mechanical=op.mechanical, field=c.field,
+            start=c.start, length=c.length, replacement=c.replacement, detail=c.detail,
+        )

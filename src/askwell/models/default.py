@@ -1,0 +1,54 @@
+"""The small default model that ships inside the package, so ``askwell serve`` works on a
+fresh machine with no registry.
+
+It is built by this project's own pipeline (``askwell models build-default``) from the
+shared Stack Exchange dumps: the ``features`` family, ``grade`` label, time split, fixed
+seed. The folder carries its model card (data, CC BY-SA attribution, metrics) and sha256
+manifest; loading verifies it.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from askwell.errors import AskwellError
+
+DEFAULT_FAMILY = "features"
+DEFAULT_LABEL = "grade"
+DEFAULT_SPLIT = "time"
+DEFAULT_SEED = 42
+DEFAULT_NAME = "askwell-default"
+
+
+def default_model_dir() -> Path:
+    """Where the packaged default model lives (inside the installed package)."""
+    return Path(str(resources.files("askwell") / "assets" / "default_model"))
+
+
+def load_default_model():  # type: ignore[no-untyped-def]
+    """Load and verify the packaged default model."""
+    from askwell.models.base import load_model
+
+    folder = default_model_dir()
+    if not (folder / "model.json").is_file():
+        raise AskwellError(
+            f"the packaged default model is missing at {folder}; rebuild it with "
+            "`askwell models build-default`"
+        )
+    return load_model(folder)
+
+
+def build_default_model(dataset: Any, out: Path | None = None) -> Any:
+    """Train the default model on ``dataset`` and write it (atomically) to ``out``."""
+    from askwell.models.training import train
+
+    result = train(dataset, DEFAULT_FAMILY, label=DEFAULT_LABEL, split=DEFAULT_SPLIT, seed=DEFAULT_SEED)
+    result.model.meta["card"]["name"] = DEFAULT_NAME
+    result.model.meta["card"]["rebuild"] = (
+        "bash scripts/askwell-up.sh once (ingests ../shared/data), then "
+        "`.venv/bin/askwell models build-default`"
+    )
+    result.model.save(out or default_model_dir())
+    return result
