@@ -214,6 +214,32 @@ def models_list(
     console().print(table)
 
 
+@models_app.command("build-default")
+def models_build_default(
+    dataset: Annotated[str | None, typer.Option(help="Dataset id (default: latest).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write here instead of the package.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Rebuild the packaged default model from the shared dumps (features, grade, time split)."""
+    from askwell.data.store import DatasetStore
+    from askwell.models.default import build_default_model, default_model_dir
+
+    ds = DatasetStore(settings().datasets_dir).resolve(dataset)
+    with err_console().status(f"training the default model on {ds.id}"):
+        result = build_default_model(ds, out)
+    target = out or default_model_dir()
+    payload = {"path": str(target), "dataset_id": ds.id, "test": result.metrics,
+               "threshold": result.model.threshold}
+    if as_json:
+        emit_json(payload)
+        return
+    m = result.metrics
+    console().print(
+        f"default model written to {target}: ROC AUC {m['roc_auc']:.3f}, Brier {m['brier']:.3f}, "
+        f"threshold {result.model.threshold:.3f} (model card: {target / 'MODEL_CARD.md'})"
+    )
+
+
 @models_app.command("promote")
 def models_promote(
     name: Annotated[str, typer.Argument(help="Registered model name.")],
