@@ -34,6 +34,7 @@ class PreparedData:
     calibration: pd.DataFrame
     test: pd.DataFrame
     leakage: dict[str, Any] = field(default_factory=dict)
+    site_kinds: tuple[str, ...] | None = None
 
     @property
     def train(self) -> pd.DataFrame:
@@ -79,6 +80,7 @@ def prepare(
         calibration=train.iloc[inner.test].reset_index(drop=True),
         test=test,
         leakage=outer.leakage_dict(),
+        site_kinds=site_kinds,
     )
 
 
@@ -135,6 +137,7 @@ def train_on(
             "segments": segments,
             "split": data.split,
             "seed": data.seed,
+            "site_kinds": list(data.site_kinds) if data.site_kinds else None,
             "rows": {"fit": len(data.fit), "calibration": len(data.calibration), "test": len(data.test)},
             "leakage": data.leakage,
             "train_seconds": seconds,

@@ -1,0 +1,272 @@
+"""CLI glue for ``askwell evaluate``: resolve models and data, run, write, log, summarise."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from askwell.config import Settings
+from askwell.data.store import Dataset, DatasetStore
+from askwell.evaluation.evaluate import (
+    EvaluationConfig,
+    EvaluationError,
+    Subject,
+    evaluate,
+    model_split,
+    recreate_split,
+    seen_question_ids,
+)
+
+DEFAULT_ALIAS = "champion"
+
+
+# ---------------------------------------------------------------- models
+def parse_model_ref(ref: str) -> tuple[str, str]:
+    """``name[:version|alias]`` -> (name, ref); the alias defaults to ``champion``."""
+    name, _, version = ref.partition(":")
+    if not name:
+        raise EvaluationError(f"{ref!r} is not a model reference; use NAME[:VERSION|ALIAS] or a folder")
+    return name, version or DEFAULT_ALIAS
+
+
+def load_subject(settings: Settings, ref: str, tracking_uri: str | None = None) -> Subject:
+    """A registered model (``name[:version|alias]``), a model folder, or ``default``."""
+    from askwell.models.base import load_model
+
+    path = Path(ref).expanduser()
+    if path.is_dir():
+        model = load_model(path)
+        return Subject(path.name, model, {"kind": "path", "path": str(path.resolve())})
+    if ref == "default":
+        from askwell.models.default import default_model_dir, load_default_model
+
+        return Subject("default", load_default_model(), {"kind": "packaged", "path": str(default_model_dir())})
+    if "/" in ref or ref.startswith("."):
+        raise EvaluationError(f"no model folder at {ref}; give a folder holding model.json, "
+                              "or a registered model NAME[:VERSION|ALIAS]")
+    from askwell.registry.mlflow_registry import Registry, RegistryError
+
+    name, version = parse_model_ref(ref)
+    registry = Registry.for_home(settings.home, tracking_uri)
+    try:
+        model, info = registry.load(name, version, settings.home / "cache" / "models")
+    except RegistryError as exc:
+        if ":" in ref:
+            raise
+        raise EvaluationError(
+            f"{name} has no {DEFAULT_ALIAS!r} version; give NAME:VERSION (e.g. {name}:latest) or "
+            f"promote one with `askwell models promote {name} N` ({exc})"
+        ) from exc
+    return Subject(
+        f"{info.name}:{info.version}", model,
+        {"kind": "registry", "name": info.name, "version": info.version, "run_id": info.run_id,
+         "aliases": list(info.aliases), "requested": version},
+    )
+
+
+def dataset_for(settings: Settings, model: Any, name: str, override: str | None) -> Dataset:
+    """The dataset the model was trained on, or a clear refusal."""
+    store = DatasetStore(settings.datasets_dir)
+    wanted = model_split(model)["dataset_id"]
+    if override:
+        return store.resolve(override)
+    if not wanted:
+        raise EvaluationError(
+            f"{name} does not record the dataset it was trained on; pass --dataset ID "
+            "(see `askwell data list`) to evaluate it on one"
+        )
+    found = store.get(wanted)
+    if found is None:
+        raise EvaluationError(
+            f"{name} was trained on dataset {wanted}, which is not in {store.root}; run "
+            "`askwell ingest` on the same dumps (dataset ids are content hashes, so the same dumps "
+            "give the same id), set ASKWELL_HOME to the home that holds it, or pass --dataset ID "
+            "to evaluate on another dataset"
+        )
+    return found
+
+
+# ---------------------------------------------------------------- the command
+@dataclass
+class EvaluationRun:
+    report: dict[str, Any]
+    html_path: Path
+    json_path: Path
+    logged_to: str | None
+    seconds: float
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "model"
+
+
+def run_evaluate(
+    settings: Settings,
+    model_ref: str,
+    *,
+    against: list[str] | None = None,
+    label: str | None = None,
+    split: str | None = None,
+    dataset: str | None = None,
+    config: EvaluationConfig | None = None,
+    html_path: Path | None = None,
+    json_path: Path | None = None,
+    tracking_uri: str | None = None,
+    log_artifacts: bool = True,
+    quiet: bool = False,
+) -> EvaluationRun:
+    """Evaluate ``model_ref`` (and compare with ``against``), write HTML + JSON, log them."""
+    started = time.perf_counter()
+    config = config or EvaluationConfig()
+    status = Console(stderr=True, quiet=quiet)
+    with status.status(f"loading {model_ref}"):
+        subject = load_subject(settings, model_ref, tracking_uri)
+        ds = dataset_for(settings, subject.model, subject.name, dataset)
+        frame = ds.to_pandas()
+    own_dataset = model_split(subject.model)["dataset_id"]
+    if dataset and own_dataset and ds.id != own_dataset:
+        subject.notes.append(
+            f"evaluated on dataset {ds.id}, not the training dataset {own_dataset}: held-out "
+            "questions may include ones the model was trained on"
+        )
+    with status.status("re-creating the model's split"):
+        splits: dict[Any, Any] = {}
+        data, provenance = recreate_split(subject.model, frame, label=label, split=split, cache=splits)
+    own = model_split(subject.model)
+    if not provenance["own_split"] and own["label"] is not None and own["split"] is not None:
+        from askwell.evaluation.curves import refit
+
+        with status.status(f"re-fitting {subject.model.family} on the {data.split} split"):
+            subject.model = refit(subject.model, data.fit, data.calibration)
+        subject.notes.append(
+            f"the model was trained with label={own['label']!r}, split={own['split']!r}; this report "
+            f"re-fits the same family and parameters on label={data.label!r}, split={data.split!r}"
+        )
+        subject.name += f" (re-fit, {data.split} split)"
+    others = []
+    for ref in against or []:
+        with status.status(f"loading {ref}"):
+            other = load_subject(settings, ref, tracking_uri)
+            other.seen_ids = _seen_ids(settings, other, frame, ds, splits)
+        others.append(other)
+    with status.status(f"evaluating {subject.name} on {len(data.test):,} held-out questions"):
+        report = evaluate(subject, data, config=config, against=others, provenance=provenance,
+                          dataset_id=ds.id)
+    slug = _slug(subject.name)
+    html_path = Path(html_path or settings.reports_dir / f"evaluation-{slug}.html")
+    json_path = Path(json_path or html_path.with_suffix(".json"))
+    with status.status("rendering the report"):
+        write_report(report, html_path, json_path)
+    logged = None
+    if log_artifacts and subject.source.get("kind") == "registry":
+        from askwell.registry.mlflow_registry import Registry
+
+        with status.status("logging the report to MLflow"):
+            reg = Registry.for_home(settings.home, tracking_uri)
+            for path in (html_path, json_path):
+                reg.log_artifact(subject.source["run_id"], path, "evaluation")
+        logged = subject.source["run_id"]
+    run = EvaluationRun(report, html_path, json_path, logged, time.perf_counter() - started)
+    if not quiet:
+        print_summary(run)
+    return run
+
+
+def _seen_ids(
+    settings: Settings, other: Subject, frame: Any, primary: Dataset, splits: dict[Any, Any]
+) -> set[str] | None:
+    """Question ids another model trained on, re-created from its own dataset and split."""
+    own = model_split(other.model)
+    if not own["dataset_id"]:
+        if getattr(other.model, "family", "") == "heuristic":
+            return set()
+        other.notes.append(f"{other.name} does not record its training data; questions it was "
+                           "trained on cannot be excluded from the comparison")
+        return None
+    if own["dataset_id"] != primary.id:
+        found = DatasetStore(settings.datasets_dir).get(own["dataset_id"])
+        if found is None:
+            raise EvaluationError(
+                f"{other.name} was trained on dataset {own['dataset_id']}, which is not in "
+                f"{settings.datasets_dir}; ingest it first so its training questions can be left "
+                "out of the comparison"
+            )
+        frame = found.to_pandas()
+    return seen_question_ids(other.model, frame, cache=splits)
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN/inf -> None, numpy scalars -> Python, recursively (strict JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_report(report: dict[str, Any], html_path: Path, json_path: Path) -> None:
+    """Write the HTML and JSON files (parents created; each written atomically)."""
+    from askwell.evaluation.html import render_html
+
+    for path, text in ((json_path, json.dumps(_json_safe(report), indent=1, allow_nan=False, default=str)),
+                       (html_path, render_html(report))):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+
+
+# ---------------------------------------------------------------- terminal summary
+def _f(v: Any, digits: int = 3) -> str:
+    return "-" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{digits}f}"
+
+
+def _ci(m: dict[str, Any]) -> str:
+    if m.get("low") is None:
+        return _f(m.get("value"))
+    return f"{_f(m['value'])} [dim][{_f(m['low'])}, {_f(m['high'])}][/]"
+
+
+def print_summary(run: EvaluationRun, console: Console | None = None) -> None:
+    out = console or Console()
+    r = run.report
+    m = r["metrics"]
+    d = r["data"]
+    title = (f"{r['model']['name']} · {d['label']} label · {d['split']} split · "
+             f"{d['rows']['test']:,} held-out questions")
+    table = Table("metric", "held-out (95% CI)", "train (95% CI)", title=escape(title))
+    for name in m["names"]:
+        table.add_row(name, _ci(m["held_out"][name]), _ci(m["train"][name]))
+    out.print(table)
+    for note in d.get("notes", []):
+        out.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+    if r.get("leakage", {}).get("flagged"):
+        out.print(Panel(escape(r["leakage"]["text"]), title="leakage alarm", border_style="red"))
+    out.print(Panel("\n".join(f"• {escape(line)}" for line in r["headline"][1:]), title="findings"))
+    worst = r["segments"].get("worst")
+    if worst:
+        seg = Table("dimension", "segment", "n", "ROC AUC", "gap", title="worst segment")
+        seg.add_row(worst["dimension"], escape(worst["segment"]), str(worst["n"]), _f(worst["roc_auc"]),
+                    _f(worst["gap"]))
+        out.print(seg)
+    out.print(f"report: {escape(str(run.html_path))}\nfigures: {escape(str(run.json_path))}", highlight=False)
+    if run.logged_to:
+        out.print(f"logged to MLflow run {run.logged_to[:8]} (artifacts/evaluation/)", highlight=False)
+    out.print(f"[dim]evaluated in {run.seconds:.1f}s[/]")

@@ -1,0 +1,77 @@
+"""``askwell evaluate`` on the real dumps: a fast model, the whole report, sane figures."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from askwell.config import Settings
+from askwell.evaluation.commands import run_evaluate
+from askwell.evaluation.evaluate import EvaluationConfig
+from askwell.models.training import prepare, train_on
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def evaluated(real_dataset, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("evaluation")
+    data = prepare(real_dataset.to_pandas(), label="grade", split="time", seed=42)
+    model = train_on(data, "features", dataset_id=real_dataset.id, measure_latency=False).model
+    folder = model.save(tmp / "features-model")
+    home = real_dataset.path.parent.parent  # <home>/datasets/<id>
+    started = time.perf_counter()
+    run = run_evaluate(
+        Settings(home=home), str(folder), config=EvaluationConfig(n_boot=500),
+        html_path=tmp / "report.html", quiet=True,
+    )
+    return run, data, time.perf_counter() - started
+
+
+def test_the_model_split_is_recreated_exactly(evaluated):
+    run, data, _ = evaluated
+    prov = run.report["data"]["provenance"]
+    assert prov["own_split"] and not run.report["data"]["notes"]
+    assert run.report["data"]["rows"]["test"] == len(data.test)
+
+
+def test_headline_figures_are_sane(evaluated):
+    run, _, _ = evaluated
+    held = run.report["metrics"]["held_out"]
+    auc = held["roc_auc"]
+    assert 0.5 < auc["value"] < 1.0
+    assert auc["low"] <= auc["value"] <= auc["high"]
+    assert 0.0 < held["brier"]["value"] < 0.25
+    assert run.report["metrics"]["diagnosis"]["verdict"] in (
+        "fine", "mild overfitting", "overfitting", "underfitting")
+    assert 0.0 <= run.report["calibration"]["calibrated"]["ece"] < 0.1
+
+
+def test_segments_cover_main_and_meta_and_name_the_worst(evaluated):
+    run, _, _ = evaluated
+    seg = run.report["segments"]
+    assert {"main", "meta"} <= {r["segment"] for r in seg["dimensions"]["site_kind"]}
+    assert len([r for r in seg["dimensions"]["site"] if not r["too_small"]]) >= 10
+    assert {"new", "returning"} <= {r["segment"] for r in seg["dimensions"]["author"]}
+    assert seg["worst"] is not None and seg["worst"]["gap"] <= 0
+
+
+def test_no_real_feature_sets_off_the_leakage_alarm(evaluated):
+    run, _, _ = evaluated
+    leak = run.report["leakage"]
+    assert leak["n_features"] >= 20
+    assert leak["flagged"] == [], [f["feature"] for f in leak["flagged"]]
+
+
+def test_every_section_is_computed_and_written(evaluated):
+    run, _, seconds = evaluated
+    for key in ("importance", "learning_curve", "error_map", "examples"):
+        assert "skipped" not in run.report[key], key
+    assert run.report["importance"]["native"]["features"]
+    assert run.report["error_map"]["region"]["examples"]
+    page = run.html_path.read_text()
+    assert page.count('<section id="') == 14 and "could not be" not in page
+    assert json.loads(run.json_path.read_text())["model"]["family"] == "features"
+    assert seconds < 90, f"evaluation took {seconds:.0f}s"
