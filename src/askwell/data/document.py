@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from lxml import etree
-from lxml import html as lxml_html
 
 #: Span kinds recorded, by the HTML tag that opens them.
 TAG_KINDS: dict[str, str] = {
@@ -45,10 +44,12 @@ SPAN_KINDS: tuple[str, ...] = (
     "heading",
 )
 _BLOCK_TAGS = frozenset(
-    "p div pre ul ol li blockquote h1 h2 h3 h4 h5 h6 hr table tr br".split()
+    ["p", "div", "pre", "ul", "ol", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "tr", "br"]
 )
 _DROP_TAGS = frozenset(("script", "style", "head", "title", "noscript", "template"))
-_WS = re.compile(r"[ \t\r\n\f\v]+")
+#: Runs of white space to collapse to one space. A lone " " already is one, so it is not
+#: matched: ``_WS.sub(" ", s)`` equals collapsing every run, with far fewer matches.
+_WS = re.compile(r"[\t\r\n\f\v][ \t\r\n\f\v]*| [ \t\r\n\f\v]+")
 _HTML_HINT = re.compile(r"<\s*(p|pre|code|div|br|a|ul|ol|blockquote|h[1-6]|img)\b", re.I)
 
 
@@ -93,78 +94,97 @@ class Document:
         return [[s.kind, s.start, s.end] for s in self.spans]
 
 
-class _Builder:
-    """Accumulates text pieces and spans while walking an element tree."""
+#: Plain lxml elements: lxml.html's element-class lookup costs more than the parse.
+_HTML_PARSER = etree.HTMLParser()
+_FULL_PAGE = re.compile(r"^\s*<(?:html|!doctype)", re.I).match
 
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.length = 0
-        self.spans: list[Span] = []
-        self._pending_break = False
 
-    def _emit(self, piece: str) -> None:
-        if not piece:
+def _fragment(body_html: str) -> tuple[str | None, list[etree._Element]]:
+    """Parse a body as lxml.html's ``fragment_fromstring(create_parent=True)`` does:
+    return the text before the first element and the top-level elements."""
+    page = body_html if _FULL_PAGE(body_html) else f"<html><body>{body_html}</body></html>"
+    doc = etree.fromstring(page, _HTML_PARSER)
+    if doc is None:
+        raise etree.ParserError("Document is empty")
+    bodies = [e for e in doc if e.tag == "body"]
+    if len(bodies) == 1:
+        return bodies[0].text, list(bodies[0])
+    return None, list(doc)  # a page without a body (a frameset, only a head): its parts
+
+
+def _render(text: str | None, elements: list[etree._Element]) -> tuple[str, list[Span]]:
+    """Walk the elements once, building the text and the (untrimmed) spans.
+
+    Rules: white space collapses outside ``<pre>``; a block element starts and ends a
+    line; ``<img>`` becomes ``[alt]``; script, style and comments are dropped but the
+    text after them is kept; ``<code>`` inside ``<pre>`` is part of the code block."""
+    parts: list[str] = []
+    spans: list[Span] = []
+    n = 0  # characters emitted so far
+    last = ""  # the last character emitted
+    pending = False  # a line break is owed before the next visible text
+    ws = _WS.sub
+    drop, block, kinds = _DROP_TAGS, _BLOCK_TAGS, TAG_KINDS
+
+    def put(raw: str, pre: bool) -> None:
+        nonlocal n, last, pending
+        if not pre:
+            # str.__contains__ is much faster than a regex scan; most pieces need no change.
+            if "\n" in raw or "  " in raw or "\t" in raw or "\r" in raw or "\f" in raw or "\v" in raw:
+                raw = ws(" ", raw)
+            if (n == 0 or pending or last == " " or last == "\n") and raw[0] == " ":
+                raw = raw.lstrip(" ")
+                if not raw:
+                    return
+        if pending:
+            parts.append("\n")
+            n += 1
+            pending = False
+        parts.append(raw)
+        n += len(raw)
+        last = raw[-1]
+
+    def walk(el: etree._Element, pre: bool) -> None:
+        nonlocal n, last, pending
+        tag = el.tag
+        if tag.__class__ is not str or (tag := tag.lower()) in drop:
+            if el.tail:
+                put(el.tail, pre)
             return
-        self.parts.append(piece)
-        self.length += len(piece)
+        is_block = tag in block
+        if is_block and n and last != "\n":
+            pending = True
+        kind = kinds.get(tag)
+        if kind is not None:
+            if pre and tag == "code":
+                kind = None  # <pre><code> is one code block, not inline code as well
+            elif pending:
+                parts.append("\n")
+                n += 1
+                last = "\n"
+                pending = False
+        start = n
+        if tag == "img":
+            alt = (el.get("alt") or "image").strip() or "image"
+            put(f"[{alt}]", False)
+        else:
+            inner = pre or tag == "pre"
+            if el.text:
+                put(el.text, inner)
+            for child in el:
+                walk(child, inner)
+        if kind is not None:
+            spans.append(Span(kind, start, n))
+        if is_block and n and last != "\n":
+            pending = True
+        if el.tail:
+            put(el.tail, pre)
 
-    def text(self, raw: str | None, preformatted: bool) -> None:
-        if not raw:
-            return
-        piece = raw if preformatted else _WS.sub(" ", raw)
-        if not preformatted and (self.length == 0 or self._pending_break or self._ends_space()):
-            piece = piece.lstrip(" ")
-        if not piece:
-            return
-        if self._pending_break and self.length:
-            self._emit("\n")
-        self._pending_break = False
-        self._emit(piece)
-
-    def block_break(self) -> None:
-        if self.length and not self.parts[-1].endswith("\n"):
-            self._pending_break = True
-
-    def _ends_space(self) -> bool:
-        return bool(self.parts) and self.parts[-1][-1:] in (" ", "\n")
-
-    def position(self) -> int:
-        """Offset where the next visible character will land."""
-        if self._pending_break and self.length:
-            self._emit("\n")
-            self._pending_break = False
-        return self.length
-
-    def result(self) -> str:
-        return "".join(self.parts).rstrip()
-
-
-def _walk(el: etree._Element, out: _Builder, preformatted: bool) -> None:
-    tag = el.tag if isinstance(el.tag, str) else ""
-    tag = tag.lower()
-    if tag in _DROP_TAGS or not isinstance(el.tag, str):
-        out.text(el.tail, preformatted)
-        return
-    is_block = tag in _BLOCK_TAGS
-    if is_block:
-        out.block_break()
-    kind = TAG_KINDS.get(tag)
-    if tag == "code" and preformatted:
-        kind = None  # <pre><code> is one code block, not inline code as well
-    start = out.position() if kind else 0
-    if tag == "img":
-        alt = (el.get("alt") or "image").strip() or "image"
-        out.text(f"[{alt}]", False)
-    else:
-        inner_pre = preformatted or tag == "pre"
-        out.text(el.text, inner_pre)
-        for child in el:
-            _walk(child, out, inner_pre)
-    if kind:
-        out.spans.append(Span(kind, start, out.length))
-    if is_block:
-        out.block_break()
-    out.text(el.tail, preformatted)
+    if text and text.strip():  # as lxml.html does: blank (even NBSP-only) lead text is dropped
+        put(text, False)
+    for el in elements:
+        walk(el, False)
+    return "".join(parts).rstrip(), spans
 
 
 def _trimmed(span: Span, text: str) -> Span:
@@ -177,19 +197,28 @@ def _trimmed(span: Span, text: str) -> Span:
     return Span(span.kind, start, end)
 
 
+def _span_order(s: Span) -> tuple[int, int, str]:
+    return (s.start, -s.end, s.kind)
+
+
 def parse_html(body_html: str) -> Document:
     """Turn an HTML body into text and structure; broken HTML is parsed leniently."""
     if not body_html or not body_html.strip():
         return Document("", ())
     try:
-        root = lxml_html.fragment_fromstring(body_html, create_parent="div")
-    except (etree.ParserError, ValueError):
+        lead, elements = _fragment(body_html)
+    except (etree.LxmlError, ValueError):
         return Document(_WS.sub(" ", body_html).strip(), ())
-    out = _Builder()
-    _walk(root, out, preformatted=False)
-    text = out.result()
-    spans = tuple(_trimmed(s, text) for s in out.spans)
-    return Document(text, tuple(sorted(spans, key=lambda s: (s.start, -s.end, s.kind))))
+    text, found = _render(lead, elements)
+    size = len(text)
+    spans = []
+    for s in found:
+        # Spans usually need no trimming: only build a new one when an edge is white space.
+        if s.end > size or (s.start < s.end and (text[s.start].isspace() or text[s.end - 1].isspace())):
+            s = _trimmed(s, text)
+        spans.append(s)
+    spans.sort(key=_span_order)
+    return Document(text, tuple(spans))
 
 
 @lru_cache(maxsize=1)

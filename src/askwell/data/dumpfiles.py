@@ -12,7 +12,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,8 +134,9 @@ def opened_site(path: Path, site: str | None, scratch: Path) -> Iterator[SiteSou
         yield find_site(path, site)
 
 
-def iter_rows(path: Path, expected_root: str, stats: ReadStats) -> Iterator[dict[str, str]]:
-    """Yield each ``<row>``'s attributes as a dict, skipping and counting bad rows.
+def iter_rows(path: Path, expected_root: str, stats: ReadStats) -> Iterator[Mapping[str, str]]:
+    """Yield each ``<row>``'s attributes (a read-only mapping), skipping and counting bad
+    rows.
 
     Dumps hold one row per line; a row spread over several lines is joined. The file must
     open with the expected root element (``<posts>`` for Posts.xml), otherwise it is not
@@ -172,7 +173,9 @@ def iter_rows(path: Path, expected_root: str, stats: ReadStats) -> Iterator[dict
                     stats.skipped["malformed row"] += 1
                     continue
                 stats.rows += 1
-                yield dict(el.attrib)
+                # The attributes themselves, converted to str only when read: most rows
+                # (answers) never have their Body read, and decoding it is costly.
+                yield el.attrib
             elif line.startswith(b"</"):
                 closed = True
                 break
