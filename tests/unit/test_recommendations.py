@@ -1,0 +1,251 @@
+"""The recommendation engine: edits, offsets, re-scoring, ranking, determinism, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from askwell.explain.checks import check_question
+from askwell.explain.edits import OPERATORS, Reference
+from askwell.explain.engine import Analyzer
+from askwell.explain.schema import ModelRef
+from askwell.features import find_signals, specs
+from askwell.models.base import make_model
+from askwell.question import Question
+from tests.worlds import make_questions
+
+WEAK = Question(
+    title="URGENT beer problem",
+    body="Hi all,\n\npls help my kegs lose fizz!!! I NEED IT FIXED NOW.\n\nThanks in advance",
+    tags=("kegs",),
+    site="beer.stackexchange.com",
+)
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    train = make_questions(400, seed=11, noise=0.05)
+    model = make_model("features", min_child_samples=5, n_estimators=200).fit(
+        train, train["label"], calibration=(train, train["label"])
+    )
+    return Analyzer(model, ModelRef("features", "test", "1", "ds"))
+
+
+def apply(q: Question, s) -> Question:  # type: ignore[no-untyped-def]
+    text = q.title if s.field == "title" else q.body
+    edited = text[: s.start] + s.replacement + text[s.start + s.length:]
+    if s.field == "title":
+        return Question(edited, q.body, q.tags, q.site)
+    return Question(q.title, edited, q.tags, q.site)
+
+
+def _op(op_id: str):  # type: ignore[no-untyped-def]
+    return next(op for op in OPERATORS if op.id == op_id)
+
+
+def _propose(op_id: str, q: Question):  # type: ignore[no-untyped-def]
+    return _op(op_id).propose(q, find_signals(q), Reference(), {})
+
+
+# -- each operator's edit -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [("How do I chill beer", "How do I chill beer?"), ("Beer is flat!!", "Beer is flat?"),
+     ("Café crème — how.", "Café crème — how?")],
+)
+def test_title_question_mark_is_added_at_the_right_offset(title: str, expected: str) -> None:
+    q = Question(title, "body text here")
+    (cand,) = _propose("title_question", q)
+    assert cand.field == "title"
+    assert title[: cand.start] + cand.replacement + title[cand.start + cand.length:] == expected
+    assert cand.edited.title == expected
+
+
+def test_no_title_edit_when_it_is_already_a_question() -> None:
+    assert _propose("title_question", Question("Why is my beer flat?", "x")) == []
+
+
+@pytest.mark.parametrize(
+    ("op_id", "body", "phrase"),
+    [
+        ("remove_greeting", "Hi all, my beer is flat. What now?", "Hi all, "),
+        ("remove_thanks", "My beer is flat. What now? Thanks in advance", "Thanks in advance"),
+        ("remove_urgency", "My beer is flat, urgent. What now?", "urgent"),
+        ("remove_begging", "Ünïcode first. Please help me with my flat beer.", "Please help"),
+    ],
+)
+def test_phrase_removal_points_at_the_phrase_in_the_text_sent(op_id: str, body: str, phrase: str) -> None:
+    q = Question("Why is my beer flat?", body)
+    cands = _propose(op_id, q)
+    assert cands, op_id
+    c = cands[0]
+    assert c.field == "body"
+    assert body[c.start:c.start + c.length].strip(" ,.").startswith(phrase.strip(" ,.")[:4])
+    assert phrase.strip(" ,.").lower() not in c.edited.body.lower()
+    assert c.edited.body == body[: c.start] + c.replacement + body[c.start + c.length:]
+
+
+def test_offsets_refer_to_the_markdown_the_user_sent_not_the_parsed_text() -> None:
+    body = "**Bold** intro with `code` and ünïcode 😀.\n\nThanks in advance!"
+    q = Question("Why?", body)
+    (c, *_) = _propose("remove_thanks", q)
+    assert body[c.start:c.start + len("Thanks")] == "Thanks"
+
+
+def test_runs_of_exclamation_marks_become_one_mark() -> None:
+    q = Question("Flat beer?", "It is flat!!! Why???")
+    cands = _propose("calm_punctuation", q)
+    assert [c.replacement for c in cands] == [".", "?"]
+    assert cands[0].edited.body == "It is flat. Why???"
+
+
+def test_shouting_is_lowercased() -> None:
+    q = Question("Flat beer?", "My beer is flat. I NEED IT FIXED NOW please.")
+    (c, *_) = _propose("lowercase_shouting", q)
+    assert "NEED IT FIXED NOW" in q.body[c.start:c.start + c.length]
+    assert c.replacement.lower() == c.replacement
+
+
+def test_error_text_is_wrapped_in_a_code_block() -> None:
+    body = "My script fails.\nValueError: invalid literal for int()\nWhat does it mean?"
+    q = Question("Why does my script fail?", body)
+    (c, *_) = _propose("code_block_error", q)
+    assert "ValueError" in body[c.start:c.start + c.length]
+    assert "```" in c.replacement
+
+
+# -- the engine ---------------------------------------------------------------------
+def test_every_mechanical_suggestion_gain_is_the_rescored_difference(analyzer: Analyzer) -> None:
+    result = analyzer.analyze(WEAK)
+    mechanical = [s for s in result.suggestions if s.replacement is not None]
+    assert mechanical, result.suggestions
+    for s in mechanical:
+        after = analyzer.model.predict_proba([apply(WEAK, s)])[0]
+        assert after - result.score == pytest.approx(s.gain, abs=1e-3)
+        assert s.gain > 0
+
+
+def test_suggestions_are_ranked_by_gain_and_unique_per_conflict_group(analyzer: Analyzer) -> None:
+    result = analyzer.analyze(WEAK)
+    gains = [s.gain for s in result.suggestions]
+    assert gains == sorted(gains, reverse=True)
+    groups = [next(op.group for op in OPERATORS if op.id == s.id) for s in result.suggestions]
+    assert len(groups) == len(set(groups))
+    assert not {"add_detail", "tighten"} <= {s.id for s in result.suggestions}
+
+
+def test_same_input_same_output(analyzer: Analyzer) -> None:
+    assert analyzer.analyze(WEAK) == analyzer.analyze(WEAK)
+
+
+def test_weak_question_gets_mechanical_fixes_and_a_low_verdict(analyzer: Analyzer) -> None:
+    result = analyzer.analyze(WEAK)
+    assert any(s.mechanical and s.replacement is not None for s in result.suggestions)
+    assert result.verdict in ("at_risk", "likely_closed")
+    assert 0 <= result.confidence <= 1
+
+
+def test_features_a_writer_cannot_change_are_never_suggested(analyzer: Analyzer) -> None:
+    fixed = {s.name for s in specs(actionable=False)}
+    for op in OPERATORS:
+        assert not set(op.features) & fixed, op.id
+    result = analyzer.analyze(WEAK)
+    assert not {s.feature for s in result.suggestions} & fixed
+
+
+def test_a_good_question_gets_few_or_no_suggestions(analyzer: Analyzer) -> None:
+    good = make_questions(5, seed=99, noise=0.0)
+    good = good[good["label"] == 1].iloc[0]
+    q = Question(good["title"], good["body_html"], tuple(good["tags"]), good["site"])
+    weak = analyzer.analyze(WEAK)
+    strong = analyzer.analyze(q)
+    assert strong.score > weak.score
+    assert len(strong.suggestions) <= len(weak.suggestions)
+
+
+def test_linear_models_get_mechanical_suggestions_only() -> None:
+    train = make_questions(300, seed=5)
+    model = make_model("linear").fit(train, train["label"])
+    result = Analyzer(model, ModelRef("linear", "t", "1", None)).analyze(WEAK)
+    assert all(s.mechanical for s in result.suggestions)
+    assert np.isfinite(result.score)
+
+
+# -- bad input --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("title", "body", "code", "warning"),
+    [
+        ("", "", "empty", None),
+        ("   ", "\n\t ", "empty", None),
+        ("t", "\x00\x01\x02\x03binary" * 20, "binary", None),
+        ("Why is my beer flat?", "word " * 40_000, None, "30,000"),
+        ("Why?", "<p>I tried ice.</p><script>alert(1)</script>", None, "Scripts"),
+        ("Warum ist mein Bier schal?", "Ich habe ein Problem mit meinem Bier und weiß nicht, was ich tun soll.",
+         None, "English"),
+        ("Why?", "<pre><code>x = 1\ny = 2</code></pre>", None, "only code"),
+    ],
+)
+def test_bad_input_gets_a_specific_message(title: str, body: str, code: str | None, warning: str | None) -> None:
+    result = check_question(Question(title, body))
+    if code:
+        assert result.code == code and result.error
+    else:
+        assert result.ok
+        assert any(warning in w for w in result.warnings), result.warnings
+
+
+def test_long_body_is_truncated_and_still_analysed(analyzer: Analyzer) -> None:
+    checked = check_question(Question("Why is my beer flat?", "flat beer " * 20_000))
+    assert len(checked.question.body) == 30_000
+    result = analyzer.analyze(checked.question, warnings=checked.warnings)
+    assert result.low_confidence and np.isfinite(result.score)
+
+
+def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "askwell.cli", *args], input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    train = make_questions(300, seed=3)
+    model = make_model("features", min_child_samples=5).fit(train, train["label"])
+    return model.save(tmp_path_factory.mktemp("m") / "model")
+
+
+def test_cli_json_output_is_machine_readable(model_dir: Path) -> None:
+    out = _cli("analyze", "--model-path", str(model_dir), "--title", WEAK.title, "--body", WEAK.body, "--json")
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert 0 <= payload["score"] <= 1 and payload["verdict"]
+    assert isinstance(payload["suggestions"], list)
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["--title", "", "--body", "  "], None, "empty"),
+        ([], '{"title": 5}', "must be a string"),
+        ([], "not json", "not valid JSON"),
+    ],
+)
+def test_cli_bad_input_is_one_clear_line(model_dir: Path, args: list[str], stdin: str | None, message: str) -> None:
+    out = _cli("analyze", "--model-path", str(model_dir), *args, stdin=stdin)
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_cli_refuses_a_corrupt_model(model_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(model_dir, broken)
+    (broken / "booster.txt").write_text("tree\n")
+    out = _cli("analyze", "--model-path", str(broken), "--title", "Why?", "--body", "Because.")
+    assert out.returncode == 2 and "sha256" in out.stderr
