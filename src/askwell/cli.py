@@ -77,12 +77,24 @@ def ingest(
 
 
 @app.command()
-def quickstart() -> None:
-    """The main job on embedded defaults: ingest every shared site and report on the data."""
+def quickstart(
+    serve: Annotated[bool, typer.Option(help="End by serving the API and the editor.")] = True,
+    port: Annotated[int, typer.Option(help="Port for the service.")] = 8000,
+) -> None:
+    """The main job on embedded defaults: ingest the shared dumps, report on the data, train and
+    register a model (promoted to champion if there is none), analyse an example, then serve."""
     from askwell.data.commands import run_data_report, run_ingest
+    from askwell.quickstart import example_analysis, train_champion
 
-    result = run_ingest(settings(), None, site=None, force=False, as_json=False)
-    run_data_report(settings(), result.dataset.id)
+    s = settings()
+    result = run_ingest(s, None, site=None, force=False, as_json=False)
+    run_data_report(s, result.dataset.id)
+    name = train_champion(s, result.dataset)
+    example_analysis(s, name)
+    if serve:
+        from askwell.quickstart import serve_champion
+
+        serve_champion(s, name, port)
 
 
 # ---------------------------------------------------------------- data

@@ -1,0 +1,544 @@
+"""One analysis per question: parsed body, prose, words, sentences and located signals.
+
+Every feature reads a :class:`TextAnalysis`, so a question's body is parsed and tokenised
+once however many features are computed. The analysis is also what the recommendation
+engine uses to point at text: each :class:`Signal` (a greeting, "thanks in advance", an
+urgency or begging phrase, "what I tried", an expected-vs-actual statement, an
+error-message line written outside code, a run of exclamation marks, shouting in capitals)
+carries character offsets into the title or into the body's plain text
+(``TextAnalysis.body``, i.e. ``parse_body(question.body).text``) and, when the same
+characters can be found there, into the raw body the user sent (``source_start``/
+``source_end``).
+
+Code (code blocks and inline code) is not prose: in :attr:`TextAnalysis.prose` it is
+replaced by blanks of the same length (blocks by line breaks, inline code by spaces), so
+offsets found in the prose are offsets in the body text, and no phrase or word inside code
+is counted.
+
+Phrase lists are English; on other languages the phrase counts are simply zero.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from itertools import pairwise
+from typing import Any, Literal, NamedTuple
+
+from askwell.data.document import Document, parse_body
+from askwell.features import lexicon
+from askwell.features.lexicon import word_set
+from askwell.features.readability import syllables
+from askwell.question import Question
+
+Field = Literal["title", "body"]
+
+#: Signal kinds, in a stable order.
+SIGNAL_KINDS: tuple[str, ...] = (
+    "greeting",
+    "thanks",
+    "urgency",
+    "begging",
+    "tried",
+    "expected_actual",
+    "goal",
+    "not_working",
+    "error_outside_code",
+    "exclamation_run",
+    "all_caps",
+)
+
+# -- tokens and sentences ----------------------------------------------------------
+#: A word: letters (any script) with inner apostrophes ("don't"); digits are not words.
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
+#: A sentence: text up to ``.``/``!``/``?`` followed by white space, or up to a line
+#: break. A terminator followed by a non-space ("3.5", "file.txt") does not end it.
+_SENTENCE = re.compile(r"[^\s.!?][^.!?\n]*(?:[.!?]+(?=[^\s.!?])[^.!?\n]*)*[.!?]*")
+#: Any letter (any script).
+LETTER = re.compile(r"[^\W\d_]")
+
+
+# -- phrases -------------------------------------------------------------------------
+# Phrases are matched on a lower-cased copy of the text (same length, typographic
+# apostrophes made straight), so the patterns are lower case and apostrophes are "'".
+# Each alternative starts with a literal letter: the alternatives are merged into one
+# regex factored by first letter, which lets Python's regex engine skip a branch after a
+# single character comparison. That makes one scan ~3x faster than a named-group
+# alternation with IGNORECASE (measured: 61 vs 167 µs on a typical question).
+_GREET_END = r"\b(?![-'])(?!\s*,?\s*world\b)"
+_THANKS_END = (
+    r"(?:\s+(?:so|very)\s+much|\s+a\s+lot|\s+in\s+advance|\s+for\s+(?:your|any|the|all)\s+"
+    r"(?:help|time|answers?|advice|suggestions?|input|repl(?:y|ies)))?\b"
+)
+_APPRECIATED = (
+    r"\s+(?:help|advice|suggestions?|input|pointers|ideas|guidance)\s+(?:is|are|would\s+be"
+    r"|will\s+be)\s+(?:(?:very|much|greatly|really|highly|most|truly)\s+)*appreciated"
+)
+_PLEASE_HELP = (
+    r"(?:[\s,!.]+(?:please|pls|plz)){0,3}[\s,!]+"
+    r"(?:help|someone|anyone|somebody|guide|assist|advise|suggest)\b"
+)
+_HELP_ME_OK = r"(?!\s+(?:to\s+)?(?:understand|figure|decide|find|choose|see|learn|get\s+started))"
+_TRIED_VERB = (
+    r"(?:'ve|\s+have|\s+had)?\s+(?:already\s+|also\s+|even\s+)?"
+    r"(?:tried|attempted|searched|googled|looked\s+(?:at|into|through|up|around)|checked"
+    r"|followed|experimented|tested|been\s+trying"
+    r"|read\s+(?:the|about|that|through|this|several|some|many|up)"
+    r"|found\s+(?:this|that|the|some|a))\b"
+)
+_OUTCOME = r"(?:output|result|behaviou?r|value|outcome)s?\b"
+_GOT = r"\s+(?:the\s+|this\s+|an?\s+)?(?:following\s+)?(?:error|exception|output|result|warning|message)s?\b"
+_WORKS = r"\s+(?:seem\s+to\s+)?work(?:ing|s)?\b"
+_NT = r"(?:n't|nt|\s+not)"
+
+PHRASES: dict[str, tuple[str, ...]] = {
+    "greeting": (
+        "hi" + _GREET_END, "hello" + _GREET_END, "hey" + _GREET_END, "hiya" + _GREET_END,
+        "howdy" + _GREET_END, "greetings" + _GREET_END,
+        r"good\s+(?:morning|afternoon|evening|day)\b",
+        r"dear\s+(?:all|sirs?|madam|experts?|friends|everyone|community|members|team)\b",
+    ),
+    "thanks": (
+        "thanks" + _THANKS_END, r"thank\s+(?:you|u)" + _THANKS_END, "thx" + _THANKS_END,
+        "thnx" + _THANKS_END, "tia\\b", r"many\s+thanks" + _THANKS_END,
+        "any" + _APPRECIATED, "all" + _APPRECIATED, "your" + _APPRECIATED,
+        r"appreciate\s+(?:any|your|all)\s+(?:help|advice|input|suggestions?|answers?|pointers"
+        r"|ideas|guidance)",
+    ),
+    "urgency": (
+        r"urgent(?:ly)?\b", r"asap\b", r"as\s+soon\s+as\s+possible",
+        r"tight\s+deadline", r"strict\s+deadline", r"deadline\s+(?:is|of)\b",
+        r"in\s+a\s+(?:hurry|rush)\b", r"time[-\s]sensitive",
+        r"need\s+(?:it|this|help|an?\s+answer|a\s+solution)\s+(?:fast|quickly|now|today"
+        r"|tonight|immediately)\b",
+    ),
+    "begging": (
+        "please" + _PLEASE_HELP, "pls" + _PLEASE_HELP, "plz" + _PLEASE_HELP,
+        r"pls\b", r"plz\b", r"kindly\b",
+        r"someone\s+(?:please\s+)?help\b", r"anyone\s+(?:please\s+)?help\b",
+        r"somebody\s+(?:please\s+)?help\b",
+        r"help\s*!+", r"help\s+me\b" + _HELP_ME_OK,
+        r"i\s+beg\b", r"begging\b", r"desperate(?:ly)?\b", r"save\s+my\s+(?:life|day)\b",
+    ),
+    "tried": (
+        "i" + _TRIED_VERB, "we" + _TRIED_VERB,
+        r"what\s+i(?:'ve|\s+have)?\s+(?:tried|done)\b", r"my\s+(?:attempts?|tries|approach)\b",
+        r"so\s+far\s+i\b", r"here(?:'s|\s+is)\s+(?:what\s+i|my)\b", r"this\s+is\s+what\s+i\b",
+        r"according\s+to\b", r"i\s+came\s+across\b",
+    ),
+    "expected_actual": (
+        r"expected\s+" + _OUTCOME, r"i\s+(?:would\s+)?expect(?:ed)?\b",
+        r"should\s+(?:return|output|print|give|show|display)\b",
+        r"supposed\s+to\s+(?:return|output|print|give|show|display)\b",
+        r"instead\b", r"actual\s+" + _OUTCOME,
+        r"but\s+(?:it|i|this|that)\s+(?:gets?|got|returns?|returned|shows?|showed|gives?|gave"
+        r"|prints?|printed|throws?|threw|outputs?|produces?|produced|displays?|displayed)\b",
+        "get(?:ting)?" + _GOT, "got" + _GOT,
+    ),
+    "goal": (
+        r"i(?:'m|\s+am)\s+(?:trying|attempting|looking|hoping|planning|wanting)\s+(?:to|for)\b",
+        r"i(?:'d|\s+would)\s+like\s+to\b", r"i\s+(?:want|wanted|need|needed|wish|intend)\s+to\b",
+        r"my\s+(?:goal|aim|objective|intention|purpose)\b",
+        r"is\s+(?:it|there)\s+(?:possible|a\s+way)\b",
+    ),
+    "not_working": (
+        "does" + _NT + _WORKS, "do" + _NT + _WORKS, "did" + _NT + _WORKS,
+        "is" + _NT + _WORKS, "won't" + _WORKS, r"will\s+not" + _WORKS, "can't" + _WORKS,
+        "cannot" + _WORKS, r"not\s+working\b", r"stopped\s+working\b", r"stops\s+working\b",
+    ),
+}
+
+
+def _factored(alternatives: list[str]) -> str:
+    """One alternation grouped by first letter: ``a(?:...)|b(?:...)|...``."""
+    by_letter: dict[str, list[str]] = {}
+    for alt in alternatives:
+        if not alt[0].isalpha() or alt[1:2] in ("?", "*", "+", "{"):
+            raise ValueError(f"phrase pattern must start with a plain letter: {alt!r}")
+        by_letter.setdefault(alt[0], []).append(alt[1:])
+    return "|".join(f"{c}(?:{'|'.join(rest)})" for c, rest in by_letter.items())
+
+
+_PHRASE_RE = re.compile(
+    r"\b(?:" + _factored([a for alts in PHRASES.values() for a in alts]) + ")"
+)
+_KIND_RES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile("|".join(alts))) for kind, alts in PHRASES.items()
+)
+
+
+def _phrase_kind(lowered: str, start: int, end: int) -> str:
+    """Which kind's own pattern produces the combined match (first that ends there)."""
+    fallback = ""
+    for kind, pattern in _KIND_RES:
+        m = pattern.match(lowered, start)
+        if m is not None:
+            if m.end() == end:
+                return kind
+            fallback = fallback or kind
+    return fallback
+
+
+#: Cues (in lower-cased text) that make a line worth checking for an error message.
+_ERROR_CUE = re.compile(
+    r"e(?:rror|rrno|xception)|fatal|warning|traceback|segmentation fault|no such file"
+)
+#: A line that looks like a pasted error message: an error class followed by ":"
+#: ("TypeError: ..."), a line opening with "error:"/"fatal:"/"warning:", a traceback
+#: header, errno, a segfault, "No such file or directory", "Exception in thread".
+_ERROR_LINE = re.compile(
+    r"\b[A-Z]\w*(?:Error|Exception)(?::|\s+in\s+thread\b)"
+    r"|^[ \t]*(?i:error|fatal|warning)\b[ \t]*(?:\[[\w-]+\][ \t]*)?:"
+    r"|Traceback \(most recent call last\)|(?i:\bsegmentation fault\b)|\[?Errno\b"
+    r"|(?i:\bno such file or directory\b)|(?i:\bexception in thread\b)",
+    re.MULTILINE,
+)
+
+
+def lowered(text: str) -> str:
+    """Lower case with the same length (so offsets carry over); ’ becomes '."""
+    low = text.lower()
+    if len(low) != len(text):  # e.g. "İ" lowers to two characters: do it one by one
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    return low.replace("’", "'")
+_PUNCT_RUN = re.compile(r"[!?]{2,}")
+#: An upper-case word of two letters or more ("NOT", "DON'T").
+_CAPS_WORD = re.compile(r"\b[A-Z][A-Z'’]*[A-Z]\b")
+#: What may separate two words of one shouting run: spaces, maybe after , ! ? ; or :
+#: ("NOT WORKING!!! PLEASE"); "ASP.NET" or "AI/DS" are not runs.
+_CAPS_GAP = re.compile(r"[^\S\n]*[,!?;:]*[^\S\n]+")
+#: Upper-case words that shout even alone (acronyms such as "API" or "USB" do not).
+_EMPHASIS = word_set("""
+    PLEASE HELP URGENT NEED MUST NEVER ALWAYS REALLY VERY NOTHING IMPORTANT STILL WHY WHAT
+    HOW ANY ANYONE ANYBODY SOMEONE NOBODY EVERYTHING DOESN'T DON'T CAN'T WON'T ISN'T NOT
+    WORK WORKING STUCK THANKS THANK NOW ASAP
+    """)
+_CAPS_RUN_MIN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """A located phrase: ``text`` is ``title[start:end]`` or ``body[start:end]``.
+
+    ``body`` means the body's plain text (:attr:`TextAnalysis.body`). ``source_start`` and
+    ``source_end`` locate the same characters in the raw body the user sent (Markdown or
+    HTML) when they can be found there verbatim; for the title they equal start/end.
+    """
+
+    kind: str
+    field: Field
+    start: int
+    end: int
+    text: str
+    source_start: int | None = None
+    source_end: int | None = None
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "field": self.field,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "source_start": self.source_start,
+            "source_end": self.source_end,
+        }
+
+
+def mask_code(document: Document) -> str:
+    """The body text with code blanked out (same length, so offsets are kept)."""
+    text = document.text
+    code = sorted(
+        (s for s in document.spans if s.kind in ("code_block", "inline_code")),
+        key=lambda s: s.start,
+    )
+    if not code:
+        return text
+    pieces: list[str] = []
+    last = 0
+    for span in code:
+        start = max(span.start, last)
+        if span.end <= start:
+            continue
+        pieces.append(text[last:start])
+        pieces.append(("\n" if span.kind == "code_block" else " ") * (span.end - start))
+        last = span.end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case words (letters with inner apostrophes, typographic ones normalised)."""
+    return _WORD.findall(text.lower().replace("’", "'"))
+
+
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each sentence that contains at least one letter."""
+    return tuple(
+        m.span() for m in _SENTENCE.finditer(text) if LETTER.search(m.group())
+    )
+
+
+@lru_cache(maxsize=65_536)
+def word_info(word: str) -> tuple[int, int, int, int, tuple[int, ...]]:
+    """(letters, syllables, is stop word, is task verb, part-of-speech classes) of a word.
+
+    Cached: on real questions nearly every word has been seen before, so a question's
+    word statistics cost one dictionary look-up per distinct word.
+    """
+    return (
+        len(word),
+        syllables(word),
+        int(word in lexicon.STOP_WORDS),
+        int(word in lexicon.ACTION_VERBS),
+        lexicon.word_classes(word),
+    )
+
+
+class WordStats(NamedTuple):
+    """Word totals of a question (title and prose)."""
+
+    words: int
+    distinct: int
+    letters: int
+    syllables: int
+    stop_words: int
+    action_verbs: int
+    pos: tuple[int, ...]
+
+
+class TextAnalysis:
+    """Everything the features need from one question, computed once.
+
+    Eager: the parsed body, its prose (code blanked), the words of the title and of the
+    prose, and the body's sentences. Lazy (computed on first use, then kept): word counts,
+    part-of-speech class counts, syllables, signals, punctuation counts, sentiment.
+    """
+
+    def __init__(self, question: Question) -> None:
+        self.question = question
+        self.title: str = question.title or ""
+        self.document: Document = parse_body(question.body or "")
+        self.body: str = self.document.text
+        self.prose: str = mask_code(self.document)
+        self.title_words: list[str] = tokenize(self.title)
+        self.body_words: list[str] = tokenize(self.prose)
+        self.body_sentences: tuple[tuple[int, int], ...] = sentence_spans(self.prose)
+
+    @cached_property
+    def span_counts(self) -> dict[str, int]:
+        """Structure spans of the body per kind (code_block, link, list, ...)."""
+        return self.document.counts()
+
+    # -- words ---------------------------------------------------------------------
+    @cached_property
+    def words(self) -> list[str]:
+        """Title words then body-prose words, lower case."""
+        return self.title_words + self.body_words
+
+    @cached_property
+    def word_counts(self) -> Counter[str]:
+        return Counter(self.words)
+
+    @cached_property
+    def sentence_count(self) -> int:
+        """Sentences in title (one, if it has words) and body prose together."""
+        return len(self.body_sentences) + (1 if self.title_words else 0)
+
+    @cached_property
+    def word_stats(self) -> WordStats:
+        """Totals over title and prose words, in one pass over the distinct words."""
+        letters = syllable_total = stop = action = 0
+        pos = [0] * len(lexicon.POS_CLASSES)
+        for word, n in self.word_counts.items():
+            length, syl, is_stop, is_action, classes = word_info(word)
+            letters += length * n
+            syllable_total += syl * n
+            stop += is_stop * n
+            action += is_action * n
+            for index in classes:
+                pos[index] += n
+        return WordStats(len(self.words), len(self.word_counts), letters, syllable_total,
+                         stop, action, tuple(pos))
+
+    @property
+    def pos_counts(self) -> tuple[int, ...]:
+        """Tokens per class of :data:`lexicon.POS_CLASSES` (word lists + suffixes)."""
+        return self.word_stats.pos
+
+    @property
+    def syllable_count(self) -> int:
+        return self.word_stats.syllables
+
+    @cached_property
+    def sentiment(self) -> float:
+        from askwell.features.sentiment import compound
+
+        return compound(self.words)
+
+    @cached_property
+    def punctuation(self) -> dict[str, int]:
+        """Counts of punctuation characters in title and body prose."""
+        texts = (self.title, self.prose)
+        return {ch: sum(t.count(ch) for t in texts) for ch in ",.:;()\"“”!?"}
+
+    @property
+    def prose_chars(self) -> int:
+        """Characters of body prose (body text minus code)."""
+        return len(self.body) - self.document.code_chars
+
+    # -- signals -------------------------------------------------------------------
+    @cached_property
+    def signals(self) -> tuple[Signal, ...]:
+        """All located signals, title first, each field in text order."""
+        title = [
+            Signal(s.kind, s.field, s.start, s.end, s.text, s.start, s.end)
+            for s in _find_in("title", self.title, self.title)
+        ]
+        body = _find_in("body", self.prose, self.body)
+        if body:
+            body = _locate_in_source(body, self.body, self.question.body or "")
+        return (*title, *body)
+
+    @cached_property
+    def signal_counts(self) -> dict[str, int]:
+        """Signals per kind (every kind present; ``all_caps`` counts words, not runs)."""
+        out = dict.fromkeys(SIGNAL_KINDS, 0)
+        for s in self.signals:
+            if s.kind == "all_caps":
+                source = self.title if s.field == "title" else self.prose
+                out["all_caps"] += len(_CAPS_WORD.findall(source, s.start, s.end))  # words
+            else:
+                out[s.kind] += 1
+        return out
+
+    def signals_of(self, kind: str) -> tuple[Signal, ...]:
+        return tuple(s for s in self.signals if s.kind == kind)
+
+
+def _find_in(field: Field, text: str, original: str) -> list[Signal]:
+    """Signals found in ``text`` (prose, code blanked); their text is cut from ``original``."""
+    if not text:
+        return []
+    out: list[Signal] = []
+    low = lowered(text)
+    for m in _PHRASE_RE.finditer(low):
+        start, end = m.span()
+        out.append(Signal(_phrase_kind(low, start, end), field, start, end, original[start:end]))
+    checked = -1
+    for m in _ERROR_CUE.finditer(low):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if line_start <= checked:
+            continue
+        line_end = text.find("\n", m.end())
+        line_end = len(text) if line_end < 0 else line_end
+        checked = line_end
+        if _ERROR_LINE.search(text, line_start, line_end) is None:
+            continue
+        line = text[line_start:line_end]
+        first = line_start + len(line) - len(line.lstrip())
+        last = line_start + len(line.rstrip())
+        out.append(Signal("error_outside_code", field, first, last, original[first:last]))
+    if "!" in text or "??" in text:
+        for m in _PUNCT_RUN.finditer(text):
+            run = m.group()
+            if "!" in run or len(run) >= 3:
+                out.append(Signal("exclamation_run", field, m.start(), m.end(), run))
+    out.extend(_caps_runs(field, text, original))
+    out.sort(key=lambda s: (s.start, s.end, s.kind))
+    return out
+
+
+def _caps_runs(field: Field, text: str, original: str) -> list[Signal]:
+    """Shouting: runs of >= 3 upper-case words, or upper-case emphasis words."""
+    matches = list(_CAPS_WORD.finditer(text))
+    if not matches:
+        return []
+    out: list[Signal] = []
+    run = [matches[0]]
+
+    def flush() -> None:
+        words = [m.group().replace("’", "'") for m in run]
+        if len(run) >= _CAPS_RUN_MIN or any(w in _EMPHASIS for w in words):
+            start, end = run[0].start(), run[-1].end()
+            out.append(Signal("all_caps", field, start, end, original[start:end]))
+
+    for prev, m in pairwise(matches):
+        gap = _CAPS_GAP.fullmatch(text, prev.end(), m.start())
+        if gap is not None:
+            run.append(m)
+        else:
+            flush()
+            run = [m]
+    flush()
+    return out
+
+
+def _locate_in_source(signals: list[Signal], body_text: str, source: str) -> list[Signal]:
+    """Add raw-body offsets to body signals whose characters can be found there.
+
+    Signals come in body-text order, so the search moves forward through the source.
+    The text is looked for verbatim, then with any run of white space matching any
+    other (the body text collapses white space); text broken up by markup or written
+    with HTML entities is not located (``source_start`` stays None).
+    """
+    out: list[Signal] = []
+    cursor = 0
+    previous: tuple[int, int] | None = None  # (body start, source start) of the last hit
+    for s in signals:
+        if previous is not None and previous[0] == s.start:
+            cursor = previous[1]
+        text = body_text[s.start:s.end]
+        at, end = _find_flexible(source, text, cursor)
+        if at < 0:
+            out.append(s)
+            continue
+        previous = (s.start, at)
+        cursor = at + 1
+        out.append(Signal(s.kind, s.field, s.start, s.end, s.text, at, end))
+    return out
+
+
+#: Longer texts are only located verbatim (a regex per long signal would cost too much).
+_MAX_FLEXIBLE_WORDS = 40
+
+
+def _find_flexible(source: str, text: str, cursor: int) -> tuple[int, int]:
+    if not text:
+        return -1, -1
+    at = source.find(text, cursor)
+    if at >= 0:
+        return at, at + len(text)
+    parts = text.split()
+    if not 2 <= len(parts) <= _MAX_FLEXIBLE_WORDS:
+        return -1, -1
+    m = re.compile(r"\s+".join(map(re.escape, parts))).search(source, cursor)
+    return (m.start(), m.end()) if m else (-1, -1)
+
+
+def _as_question(item: Question | Mapping[str, Any]) -> Question:
+    if isinstance(item, Question):
+        return item
+    if isinstance(item, Mapping):
+        return Question.from_mapping(item)
+    raise TypeError(
+        f"expected a Question or a mapping with title/body, got {type(item).__name__}"
+    )
+
+
+def analyze_text(question: Question | Mapping[str, Any]) -> TextAnalysis:
+    """Parse and tokenise a question once; features and suggestions read the result."""
+    return TextAnalysis(_as_question(question))
+
+
+def find_signals(question: Question | Mapping[str, Any] | TextAnalysis) -> tuple[Signal, ...]:
+    """Located signals of a question (see :class:`Signal` for what the offsets mean)."""
+    analysis = question if isinstance(question, TextAnalysis) else analyze_text(question)
+    return analysis.signals
