@@ -179,7 +179,7 @@ def propose_code_for_errors(q: Question, signals: tuple[Any, ...], ref: Referenc
                 current: Mapping[str, float]) -> list[Candidate]:
     out = []
     html = looks_like_html(q.body)
-    for s in _signals("error_outside_code")(signals)[:2]:
+    for s in [x for x in signals if x.kind in ("error_outside_code", "code_outside_block")][:2]:
         span = _span(s)
         if span is None or s.field != "body":
             continue
@@ -188,6 +188,28 @@ def propose_code_for_errors(q: Question, signals: tuple[Any, ...], ref: Referenc
         out.append(Candidate(edited=replace(q, "body", span[0], span[1], new), field="body",
                              start=span[0], length=span[1] - span[0], replacement=new,
                              detail=f"“{text[:80]}”"))
+    return out
+
+
+def propose_capitalize(q: Question, signals: tuple[Any, ...], ref: Reference,
+                       current: Mapping[str, float]) -> list[Candidate]:
+    """Capitalise every lower-case sentence start (and "i") in a field: one span from the
+    first to the last place, so the edit applies in one click."""
+    out = []
+    for field_name in ("title", "body"):
+        spots = [sp for s in signals if s.kind == "lowercase_start" and s.field == field_name
+                 if (sp := _span(s)) is not None]
+        if not spots:
+            continue
+        text = q.title if field_name == "title" else q.body
+        start, end = spots[0][0], spots[-1][1]
+        chars = list(text[start:end])
+        for a, _ in spots:
+            chars[a - start] = chars[a - start].upper()
+        new = "".join(chars)
+        out.append(Candidate(edited=replace(q, field_name, start, end, new), field=field_name,
+                             start=start, length=end - start, replacement=new,
+                             detail=f"{len(spots)} place(s)"))
     return out
 
 
@@ -235,9 +257,12 @@ OPERATORS: tuple[EditOperator, ...] = (
     EditOperator("title_question", ("title_question_mark", "title_is_question"),
                  "Phrase the title as a question", "clarity", True, "title_question",
                  propose_title_question),
-    EditOperator("code_block_error", ("error_outside_code", "code_blocks"),
-                 "Put the error message in a code block", "formatting", True, "code",
+    EditOperator("code_block_error", ("error_outside_code", "code_outside_block", "code_blocks"),
+                 "Put code and error messages in a code block", "formatting", True, "code",
                  propose_code_for_errors),
+    EditOperator("capitalize", ("lowercase_starts",),
+                 "Start sentences with a capital letter (and write \"I\", not \"i\")", "clarity",
+                 True, "case", propose_capitalize),
     EditOperator("remove_urgency", ("urgency",), "Remove the urgency: it does not get answers faster",
                  "tone", True, "urgency", remove_phrases("urgency")),
     EditOperator("remove_begging", ("begging",), "Drop the pleading and ask the question directly",

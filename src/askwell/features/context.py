@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from askwell.features.signals import TextAnalysis
 from askwell.features.spec import FeatureSpec, feature
 
@@ -12,6 +14,13 @@ def _signals(kind: str):  # type: ignore[no-untyped-def]
 
     compute.__name__ = f"signals_{kind}"
     return compute
+
+
+def _site_is_meta(a: TextAnalysis) -> float:
+    site = a.question.site
+    if not site:
+        return math.nan
+    return 1.0 if "meta" in site.lower().split(".") else 0.0
 
 
 SPECS: tuple[FeatureSpec, ...] = (
@@ -35,4 +44,14 @@ SPECS: tuple[FeatureSpec, ...] = (
             "\"Traceback\") but are not formatted as code.",
             _signals("error_outside_code"), direction=-1, unit="lines",
             signal="error_outside_code"),
+    feature("code_outside_block", "Code outside a code block", "context",
+            "Lines of prose that read like code (statements, calls, assignments, braces) but "
+            "are not formatted as code.",
+            _signals("code_outside_block"), direction=-1, unit="lines",
+            signal="code_outside_block"),
+    feature("site_is_meta", "Meta site", "context",
+            "1 when the question is on a site's meta (questions about the site itself, which "
+            "votes differently), 0 on a main site, NaN when the site is unknown. Context the "
+            "writer can't change.",
+            _site_is_meta, kind="flag", actionable=False, missing_ok=True),
 )

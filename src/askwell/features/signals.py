@@ -49,6 +49,8 @@ SIGNAL_KINDS: tuple[str, ...] = (
     "error_outside_code",
     "exclamation_run",
     "all_caps",
+    "code_outside_block",
+    "lowercase_start",
 )
 
 # -- tokens and sentences ----------------------------------------------------------
@@ -196,6 +198,21 @@ _ERROR_LINE = re.compile(
     r"|(?i:\bno such file or directory\b)|(?i:\bexception in thread\b)",
     re.MULTILINE,
 )
+
+
+#: A line of prose that reads like code: a statement keyword at its start, or code
+#: punctuation (``;`` or a brace at the end, ``==``, ``=>``, ``->``, ``::``, a call
+#: ``name(...)`` with no space before the parenthesis, an assignment ``x = ...``).
+_CODE_LINE = re.compile(
+    r"^\s*(?:(?:def|class|import|return|public|private|static|function|var|let|const|"
+    r"#include|using|package|SELECT|INSERT|UPDATE|DELETE|CREATE)\s+\S"
+    r"|from\s+\S+\s+import\b|[\w.\[\]]+\s*=\s*[\w\"'(\[{-])"
+    r"|[;{}]\s*$|==|!=|=>|->|::|\b[A-Za-z_]\w*\([^()\n]*\)\s*[;:{]?\s*$",
+    re.M,
+)
+#: A sentence that starts with a lower-case letter (after the start of the text, a
+#: sentence end or a line break), and the pronoun "i" written in lower case.
+_LOWER_START = re.compile(r"(?:^|(?<=[.!?]\s)|(?<=\n))\s*([a-z])(?=[a-z]*\b)|(?<![\w'’])(i)(?=(?:['’]\w+)?\s)")
 
 
 def lowered(text: str) -> str:
@@ -452,7 +469,40 @@ def _find_in(field: Field, text: str, original: str) -> list[Signal]:
             if "!" in run or len(run) >= 3:
                 out.append(Signal("exclamation_run", field, m.start(), m.end(), run))
     out.extend(_caps_runs(field, text, original))
+    out.extend(_code_lines(field, text, original))
+    out.extend(_lower_starts(field, text, original))
     out.sort(key=lambda s: (s.start, s.end, s.kind))
+    return out
+
+
+def _code_lines(field: Field, text: str, original: str) -> list[Signal]:
+    """Lines of prose (body only) that look like code written outside a code block."""
+    if field != "body":
+        return []
+    out: list[Signal] = []
+    last_end = -1
+    for m in _CODE_LINE.finditer(text):
+        start = text.rfind("\n", 0, m.start()) + 1
+        if start <= last_end:
+            continue
+        end = text.find("\n", m.end())
+        end = len(text) if end < 0 else end
+        line = text[start:end]
+        first, last = start + len(line) - len(line.lstrip()), start + len(line.rstrip())
+        if last - first >= 4:
+            out.append(Signal("code_outside_block", field, first, last, original[first:last]))
+        last_end = end
+    return out
+
+
+def _lower_starts(field: Field, text: str, original: str) -> list[Signal]:
+    """Sentences starting in lower case and a lower-case "i" (one letter each)."""
+    out: list[Signal] = []
+    for m in _LOWER_START.finditer(text):
+        at = m.start(1) if m.group(1) else m.start(2)
+        out.append(Signal("lowercase_start", field, at, at + 1, original[at:at + 1]))
+        if len(out) >= 50:
+            break
     return out
 
 

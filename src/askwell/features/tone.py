@@ -39,4 +39,8 @@ SPECS: tuple[FeatureSpec, ...] = (
             "Upper-case words that shout: runs of three or more, or emphasis words such as "
             "\"PLEASE\", \"NOT\", \"URGENT\" (acronyms like \"API\" alone do not count).",
             _signals("all_caps"), direction=-1, unit="words", signal="all_caps"),
+    feature("lowercase_starts", "Sentences in lower case", "tone",
+            "Sentences (and the title) that start with a lower-case letter, plus \"i\" written "
+            "in lower case: text typed without care.",
+            _signals("lowercase_start"), direction=-1, unit="places", signal="lowercase_start"),
 )
