@@ -203,16 +203,17 @@ _ERROR_LINE = re.compile(
 #: A line of prose that reads like code: a statement keyword at its start, or code
 #: punctuation (``;`` or a brace at the end, ``==``, ``=>``, ``->``, ``::``, a call
 #: ``name(...)`` with no space before the parenthesis, an assignment ``x = ...``).
-_CODE_LINE = re.compile(
-    r"^\s*(?:(?:def|class|import|return|public|private|static|function|var|let|const|"
+_CODE_START = re.compile(
+    r"(?:def|class|import|return|public|private|static|function|var|let|const|"
     r"#include|using|package|SELECT|INSERT|UPDATE|DELETE|CREATE)\s+\S"
-    r"|from\s+\S+\s+import\b|[\w.\[\]]+\s*=\s*[\w\"'(\[{-])"
-    r"|[;{}]\s*$|==|!=|=>|->|::|\b[A-Za-z_]\w*\([^()\n]*\)\s*[;:{]?\s*$",
-    re.M,
+    r"|from\s+\S+\s+import\b|[\w.\[\]]+\s*=\s*[\w\"'(\[{-]"
 )
-#: A sentence that starts with a lower-case letter (after the start of the text, a
-#: sentence end or a line break), and the pronoun "i" written in lower case.
-_LOWER_START = re.compile(r"(?:^|(?<=[.!?]\s)|(?<=\n))\s*([a-z])(?=[a-z]*\b)|(?<![\w'’])(i)(?=(?:['’]\w+)?\s)")
+_CODE_INSIDE = re.compile(r"==|!=|=>|->|::|[A-Za-z_]\w*\([^()\n]*\)\s*[;:{]?\s*$|[;{}]\s*$")
+_CODE_CHARS = frozenset(";{}=()>:")
+#: A sentence that starts with a lower-case letter (at the start, after a sentence end
+#: or a line break), and the pronoun "i" written in lower case.
+_LOWER_SENT = re.compile(r"(?:\A|[.!?][ \t]+|\n[ \t]*)([a-z])")
+_LOWER_I = re.compile(r"(?<![\w'’.-])i(?=(?:['’](?:m|d|ll|ve))?[ \t,;:!?])")
 
 
 def lowered(text: str) -> str:
@@ -480,30 +481,25 @@ def _code_lines(field: Field, text: str, original: str) -> list[Signal]:
     if field != "body":
         return []
     out: list[Signal] = []
-    last_end = -1
-    for m in _CODE_LINE.finditer(text):
-        start = text.rfind("\n", 0, m.start()) + 1
-        if start <= last_end:
-            continue
-        end = text.find("\n", m.end())
-        end = len(text) if end < 0 else end
-        line = text[start:end]
-        first, last = start + len(line) - len(line.lstrip()), start + len(line.rstrip())
-        if last - first >= 4:
+    start = 0
+    for line in text.split("\n"):
+        end = start + len(line)
+        body = line.strip()
+        if len(body) >= 4 and not _CODE_CHARS.isdisjoint(body) and (
+            _CODE_START.match(body) or _CODE_INSIDE.search(body)
+        ):
+            first = start + len(line) - len(line.lstrip())
+            last = first + len(body)
             out.append(Signal("code_outside_block", field, first, last, original[first:last]))
-        last_end = end
+        start = end + 1
     return out
 
 
 def _lower_starts(field: Field, text: str, original: str) -> list[Signal]:
     """Sentences starting in lower case and a lower-case "i" (one letter each)."""
-    out: list[Signal] = []
-    for m in _LOWER_START.finditer(text):
-        at = m.start(1) if m.group(1) else m.start(2)
-        out.append(Signal("lowercase_start", field, at, at + 1, original[at:at + 1]))
-        if len(out) >= 50:
-            break
-    return out
+    spots = sorted({m.start(1) for m in _LOWER_SENT.finditer(text)}
+                   | {m.start() for m in _LOWER_I.finditer(text)})[:50]
+    return [Signal("lowercase_start", field, at, at + 1, original[at:at + 1]) for at in spots]
 
 
 def _caps_runs(field: Field, text: str, original: str) -> list[Signal]:
