@@ -139,6 +139,14 @@ def test_suggestions_are_ranked_by_gain_and_unique_per_conflict_group(analyzer: 
     assert not {"add_detail", "tighten"} <= {s.id for s in result.suggestions}
 
 
+def test_no_two_suggestions_edit_the_same_text(analyzer: Analyzer) -> None:
+    result = analyzer.analyze(WEAK)
+    spans = [(s.field, s.start, s.start + s.length) for s in result.suggestions if s.start is not None]
+    for i, (f1, a1, b1) in enumerate(spans):
+        for f2, a2, b2 in spans[i + 1:]:
+            assert f1 != f2 or b1 <= a2 or b2 <= a1
+
+
 def test_same_input_same_output(analyzer: Analyzer) -> None:
     assert analyzer.analyze(WEAK) == analyzer.analyze(WEAK)
 

@@ -30,6 +30,14 @@ MIN_GAIN = 0.002
 PULL_DOWN = -1e-3
 
 
+def _overlap(a: Candidate, b: Candidate) -> bool:
+    """Two edits of the same text: applying one would move or undo the other."""
+    if a.field is None or b.field is None or a.field != b.field or a.start is None or b.start is None:
+        return False
+    a_end, b_end = a.start + (a.length or 0), b.start + (b.length or 0)
+    return (a.start < b_end and b.start < a_end) or a.start == b.start
+
+
 def severity(gain: float) -> str:
     if gain >= 0.05:
         return "high"
@@ -139,7 +147,11 @@ class Analyzer:
             if current is None or (score, op.id) > (current.score, current.operator.id):
                 best[op.group] = Scored(cand, op, score)
         ranked = sorted(best.values(), key=lambda s: (-round(s.score - base, 6), s.operator.id))
-        return [self._suggestion(s, base) for s in ranked[: self.max_suggestions]]
+        kept: list[Scored] = []
+        for s in ranked:
+            if not any(_overlap(s.candidate, k.candidate) for k in kept):
+                kept.append(s)
+        return [self._suggestion(s, base) for s in kept[: self.max_suggestions]]
 
     @staticmethod
     def _suggestion(s: Scored, base: float) -> Suggestion:
