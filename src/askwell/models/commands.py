@@ -133,9 +133,15 @@ def run_compare(
                                      for k, v in result.segments["site_kind"].items()},
                 })
     if not as_json:
-        table = Table("label", "split", "model", *COMPARE_COLUMNS, "train s", "p50 ms", title=f"compare on {ds.id}")
+        short = {"accuracy": "acc", "precision": "prec", "recall": "rec", "f1": "f1", "roc_auc": "auc",
+                 "pr_auc": "pr_auc", "brier": "brier", "log_loss": "logloss"}
+        table = Table("label", "split", "model", *(short[k] for k in COMPARE_COLUMNS), "train s",
+                      "p50 ms", "p99 ms", title=f"compare on {ds.id}", padding=(0, 1))
         for r in rows:
             table.add_row(r["label"], r["split"], r["model"], *[_f(r[k]) for k in COMPARE_COLUMNS],
-                          f"{r['train_seconds']:.1f}", _f(r["latency_p50_ms"]))
-        Console().print(table)
+                          f"{r['train_seconds']:.1f}", _f(r["latency_p50_ms"]), _f(r["latency_p99_ms"]))
+        out = Console()
+        if not out.is_terminal:
+            out = Console(width=150)
+        out.print(table)
     return rows
