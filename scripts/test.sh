@@ -3,5 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# PostgreSQL and Redis on loopback for the serving tests (exports ASKWELL_TEST_*_URL)
+if services="$(bash scripts/services.sh)"; then
+  eval "$services"
+elif [ "${ASKWELL_REQUIRE_REAL_DATA:-}" = "1" ]; then
+  echo "scripts/services.sh failed: the serving tests need PostgreSQL and Redis" >&2
+  exit 1
+else
+  echo "warning: PostgreSQL/Redis not started; their serving tests will skip" >&2
+fi
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/python -m pytest "$@"

@@ -30,6 +30,8 @@ data_app = typer.Typer(help="Datasets: list, report.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 models_app = typer.Typer(help="Models: compare, list, promote.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+feedback_app = typer.Typer(help="Feedback from the service: export as labelled data.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
 
 _state: dict[str, Any] = {"debug": False}
 
@@ -306,6 +308,43 @@ def evaluate_cmd(
     run_evaluate(settings(), model, against=against, label=label, split=split, dataset=dataset,
                  config=config, html_path=html, json_path=json_path, tracking_uri=tracking_uri,
                  log_artifacts=log)
+
+
+# ---------------------------------------------------------------- serving
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    db: Annotated[str | None, typer.Option(help="Prediction log URL (default SQLite in the home "
+                                                "folder; postgresql+psycopg://...).")] = None,
+    cache: Annotated[str | None, typer.Option(help="memory (default), off, or redis://host:port/0.")] = None,
+    model: Annotated[str | None, typer.Option(help="Registered NAME[:ALIAS|VERSION] (alias champion "
+                                                   "by default).")] = None,
+    model_path: Annotated[Path | None, typer.Option(help="Serve the model in this folder.")] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+) -> None:
+    """Serve the API and the web editor (packaged default model unless told otherwise)."""
+    from askwell.serving.commands import run_serve
+
+    run_serve(settings(), host=host, port=port, workers=workers, db=db, cache=cache, model=model,
+              model_path=model_path, access_log=access_log)
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Path, typer.Option(help="Output file: .parquet, .csv or .jsonl.")] = Path("feedback.parquet"),
+    db: Annotated[str | None, typer.Option(help="Feedback store URL (default: the service's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Write the feedback joined to its predictions, as labelled data."""
+    from askwell.serving.commands import run_feedback_export
+
+    payload = run_feedback_export(settings(), out=out, db=db)
+    if as_json:
+        emit_json(payload)
+        return
+    console().print(f"{payload['rows']:,} feedback rows written to {payload['path']}")
 
 
 def main() -> None:

@@ -1,0 +1,48 @@
+"""CLI glue for ``askwell serve`` and ``askwell feedback export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from askwell.config import Settings
+from askwell.errors import AskwellError
+
+
+def parse_model(model: str | None) -> str | None:
+    """``NAME[:ALIAS|VERSION]``; a bare name means its champion."""
+    if model is None:
+        return None
+    name, _, ref = model.partition(":")
+    if not name.strip():
+        raise AskwellError(f"--model {model!r}: give a registered model NAME[:ALIAS|VERSION]")
+    return f"{name.strip()}:{ref.strip() or 'champion'}"
+
+
+def run_serve(settings: Settings, *, host: str, port: int, workers: int, db: str | None,
+              cache: str | None, model: str | None, model_path: Path | None,
+              access_log: bool) -> None:
+    from askwell.serving.server import run_server
+
+    if model and model_path:
+        raise AskwellError("give --model or --model-path, not both")
+    if model_path is not None and not (model_path / "model.json").is_file():
+        raise AskwellError(f"{model_path}: not a model folder (no model.json)")
+    if workers < 1:
+        raise AskwellError("--workers must be at least 1")
+    run_server(settings, host=host, port=port, workers=workers, db=db, cache=cache,
+               model=parse_model(model), model_path=model_path, access_log=access_log)
+
+
+def run_feedback_export(settings: Settings, *, out: Path, db: str | None) -> dict[str, Any]:
+    from askwell.serving.config import service_settings
+    from askwell.serving.store import export_feedback
+
+    s = service_settings(settings, **({"db": db} if db else {}))
+    try:
+        path, n = export_feedback(s.db_url, out)
+    except AskwellError:
+        raise
+    except Exception as exc:
+        raise AskwellError(f"could not read the feedback store at {s.db_url.split('@')[-1]}: {exc}") from exc
+    return {"path": str(path), "rows": n}

@@ -1,0 +1,148 @@
+"""Request and response bodies of the HTTP API (docs/api.md): one pydantic definition gives
+validation, the OpenAPI schema and the docs."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_TAGS = 10
+MAX_TAG_CHARS = 64
+
+
+class AnalyzeRequest(BaseModel):
+    """One question as the writer typed it. Offsets in the answer index these strings."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "title": "How do I keep my homebrew from going flat?",
+        "body": "I bottled it two weeks ago with priming sugar...",
+        "tags": ["carbonation"], "site": "beer.stackexchange.com"}]})
+
+    title: str = Field(default="", description="The title, as typed.")
+    body: str = Field(default="", description="The body (Markdown or HTML), as typed.")
+    tags: list[str] | str = Field(default_factory=list,
+                                  description="Tags: a list, or one comma-separated string.")
+    site: str | None = Field(default=None, max_length=200, description="e.g. stackoverflow.com")
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str] | str) -> list[str]:
+        items = v.replace(";", ",").split(",") if isinstance(v, str) else v
+        out = [t.strip().strip("<>|").lower() for t in items if t and t.strip().strip("<>|")]
+        if len(out) > MAX_TAGS:
+            raise ValueError(f"at most {MAX_TAGS} tags")
+        if any(len(t) > MAX_TAG_CHARS for t in out):
+            raise ValueError(f"a tag is at most {MAX_TAG_CHARS} characters")
+        return out
+
+
+class SuggestionOut(BaseModel):
+    id: str
+    feature: str
+    message: str
+    category: Literal["context", "expected_outcome", "formatting", "clarity", "tone"]
+    severity: Literal["high", "medium", "low"]
+    gain: float = Field(description="Rise in score when the edit is made (re-scored).")
+    mechanical: bool
+    field: Literal["title", "body", "tags"] | None = None
+    start: int | None = Field(default=None, description="Python str index into `field`.")
+    length: int | None = None
+    replacement: str | None = None
+    detail: str | None = None
+
+
+class ModelOut(BaseModel):
+    family: str
+    name: str
+    version: str
+    dataset_id: str | None = None
+
+
+class AnalyzeResponse(BaseModel):
+    request_id: str
+    score: float = Field(description="Calibrated probability that the question is well received.")
+    verdict: Literal["strong", "fine", "at_risk", "likely_closed"]
+    confidence: float
+    threshold: float
+    stats: dict[str, float]
+    suggestions: list[SuggestionOut]
+    model: ModelOut
+    warnings: list[str] = Field(default_factory=list)
+    low_confidence: bool = False
+    fallback: bool = Field(default=False, description="The rule-based fallback model answered.")
+    abstained: bool = Field(default=False, description="No verdict: only statistics and sure fixes.")
+    cached: bool = False
+    latency_ms: float
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Machine-readable: invalid_request, empty, binary, not_text, "
+                                  "too_large, rate_limited, unauthorized, forbidden, not_found, "
+                                  "not_ready, internal, ...")
+    message: str = Field(description="What to do, in plain words.")
+    request_id: str | None = None
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    questions: list[AnalyzeRequest] = Field(min_length=1)
+
+
+class BatchResponse(BaseModel):
+    results: list[AnalyzeResponse | ErrorResponse] = Field(
+        description="One per question, in order: an analysis, or an error for that question.")
+
+
+FeedbackKind = Literal["helpful", "not_helpful", "verdict_wrong", "applied", "reanalyzed", "time_to_next"]
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: str = Field(min_length=1, max_length=64)
+    kind: FeedbackKind
+    suggestion_id: str | None = Field(default=None, max_length=100)
+    value: float | None = Field(default=None, allow_inf_nan=False)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class FeedbackResponse(BaseModel):
+    ok: bool = True
+
+
+class ServedModel(BaseModel):
+    role: str = Field(description="champion | previous | fallback")
+    model: ModelOut
+    source: str
+    loaded_at: str | None = None
+    threshold: float | None = None
+    abstain_below: float | None = None
+    card: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelsResponse(BaseModel):
+    champion: ServedModel | None
+    previous: ServedModel | None = None
+    challenger: ServedModel | None = None
+    fallback: ServedModel
+    error: str | None = Field(default=None, description="Why no model is loaded, if none is.")
+
+
+class AdminResponse(BaseModel):
+    status: str = Field(description="swapped | unchanged | started | rolled_back")
+    from_model: ModelOut | None = None
+    to_model: ModelOut | None = None
+    detail: str | None = None
+
+
+class HealthResponse(BaseModel):
+    status: str
+    model: ModelOut | None = None
+    detail: str | None = None

@@ -1,0 +1,184 @@
+"""One analysis request from parsed input to logged answer: plain functions, no HTTP.
+
+cache -> input safeguards -> model -> output safeguards (-> fallback) -> abstention ->
+cache -> prediction log. The route modules only parse, call :meth:`AnalysisService.analyze`
+and shape the response.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import asdict, replace
+from typing import Any
+
+from askwell.explain.schema import Analysis
+from askwell.question import Question
+from askwell.serving.cache import Cache, input_key
+from askwell.serving.lifecycle import ModelManager, Served
+from askwell.serving.metrics import Metrics
+from askwell.serving.safeguards import (
+    FALLBACK_WARNING,
+    Declined,
+    apply_abstention,
+    check_input,
+    check_output,
+)
+from askwell.serving.store import Store, now
+
+log = logging.getLogger("askwell.serving")
+
+
+class NotReady(Exception):
+    """No model is loaded (yet, or its load failed)."""
+
+
+class RecentRequests:
+    """Request ids answered by this process lately (feedback may arrive before the log row)."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, request_id: str) -> None:
+        with self._lock:
+            self._ids[request_id] = None
+            if len(self._ids) > self.size:
+                self._ids.popitem(last=False)
+
+    def __contains__(self, request_id: object) -> bool:
+        return request_id in self._ids
+
+
+class AnalysisService:
+    """Analyses questions with whatever model the manager serves at the time."""
+
+    def __init__(self, manager: ModelManager, cache: Cache, store: Store | None, metrics: Metrics,
+                 *, ood_threshold: float = 0.06) -> None:
+        self.manager = manager
+        self.cache = cache
+        self.store = store
+        self.metrics = metrics
+        self.ood_threshold = ood_threshold
+        self.recent = RecentRequests()
+
+    # -- the request path -------------------------------------------------------
+    def lookup(self, question: Question) -> tuple[Served, str, dict[str, Any] | None]:
+        """(the model to use, the input key, the cached answer or None). Cheap: no model."""
+        served = self.manager.current  # read once: this request uses this model to the end
+        if served is None:
+            raise NotReady(self.manager.error or "the model is still loading")
+        key = input_key(question.title, question.body, question.tags, question.site)
+        hit = self.cache.get(served.key, key)
+        if hit is not None:
+            self.metrics.cache_hits.labels(self.cache.backend).inc()
+        return served, key, hit
+
+    def compute(self, served: Served, key: str, question: Question) -> dict[str, Any]:
+        """Run safeguards and the model; cache and return the answer (without request fields)."""
+        self.metrics.cache_misses.labels(self.cache.backend).inc()
+        try:
+            report = check_input(question, outliers=served.outliers, ood_threshold=self.ood_threshold,
+                                 features=served.features)
+        except Declined as exc:
+            self.metrics.declined.labels(exc.code).inc()
+            raise
+        for check in report.checks:
+            self.metrics.input_checks.labels(check).inc()
+        analysis, fallback_reason = self._run(served, report.question, report.warnings)
+        if fallback_reason is not None:
+            self.metrics.fallbacks.labels(fallback_reason).inc()
+        analysis, abstained = apply_abstention(analysis, report.abstain, served.abstain_below)
+        for reason in abstained:
+            self.metrics.abstentions.labels(reason).inc()
+        payload = analysis_payload(analysis)
+        if fallback_reason is None:  # a fallback may be transient: compute it again next time
+            self.cache.set(served.key, key, payload)
+        return payload
+
+    def _run(self, served: Served, q: Question, warnings: list[str]) -> tuple[Analysis, str | None]:
+        try:
+            analysis = served.analyzer.analyze(q, warnings=warnings)
+            problems = check_output(analysis, q)
+            reason = "output_check"
+        except Exception as exc:
+            log.exception("model %s v%s failed", served.ref.name, served.ref.version)
+            problems = [f"the model raised {type(exc).__name__}"]
+            reason = "model_error"
+        if not problems:
+            return analysis, None
+        note = FALLBACK_WARNING.format(detail="; ".join(problems)[:300])
+        fb = self.manager.fallback.analyzer.analyze(q, warnings=[*warnings, note])
+        return replace(fb, fallback=True, low_confidence=True), reason
+
+    def finish(self, payload: dict[str, Any], *, request_id: str, served: Served, key: str,
+               question: Question, cached: bool, started: float) -> dict[str, Any]:
+        """Add the per-request fields and log the prediction (off the request path)."""
+        latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        out = {"request_id": request_id, **payload, "cached": cached, "latency_ms": latency_ms}
+        self.recent.add(request_id)
+        model = payload["model"]
+        self.metrics.analyses.labels(model["name"], model["version"]).inc()
+        if self.store is not None:
+            self.store.submit("predictions", {
+                "request_id": request_id, "created_at": now(),
+                "model_family": model["family"], "model_name": model["name"],
+                "model_version": model["version"], "dataset_id": model["dataset_id"],
+                "input_hash": key, "input_chars": len(question.title) + len(question.body),
+                "site": question.site, "score": _finite(payload["score"]),
+                "verdict": payload["verdict"], "confidence": _finite(payload["confidence"]),
+                "suggestions": [s["id"] for s in payload["suggestions"]],
+                "warnings": list(payload["warnings"]),
+                "fallback": payload["fallback"], "abstained": payload["abstained"],
+                "low_confidence": payload["low_confidence"], "cached": cached,
+                "latency_ms": latency_ms,
+            })
+        return out
+
+    def analyze(self, question: Question, request_id: str) -> dict[str, Any]:
+        """The whole path in one call (the batch route and tests use it)."""
+        started = time.perf_counter()
+        served, key, hit = self.lookup(question)
+        payload = hit if hit is not None else self.compute(served, key, question)
+        return self.finish(payload, request_id=request_id, served=served, key=key,
+                           question=question, cached=hit is not None, started=started)
+
+    # -- feedback -----------------------------------------------------------------
+    def known_request(self, request_id: str, wait_seconds: float = 1.0) -> bool:
+        """Was ``request_id`` answered (by any worker)? Waits briefly for the log to catch up.
+
+        Also True when the database can't be asked: feedback is then kept, not refused.
+        """
+        if request_id in self.recent:
+            return True
+        if self.store is None:
+            return False
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                if self.store.has_request(request_id):
+                    return True
+            except Exception:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+
+    def feedback(self, row: dict[str, Any]) -> None:
+        if self.store is not None:
+            self.store.submit("feedback", {"created_at": now(), **row})
+
+
+def analysis_payload(a: Analysis) -> dict[str, Any]:
+    """The JSON-able analysis (what is cached): the API's fields minus per-request ones."""
+    d = asdict(a)
+    d["score"] = float(d["score"])
+    return d
+
+
+def _finite(v: Any) -> float | None:
+    return float(v) if isinstance(v, int | float) and math.isfinite(v) else None

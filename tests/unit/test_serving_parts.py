@@ -1,0 +1,208 @@
+"""The service's parts on their own: safeguards, cache, rate limiter, log writer."""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from askwell.explain.schema import Analysis, ModelRef, Suggestion
+from askwell.question import Question
+from askwell.serving.cache import LRUCache, NoCache, input_key, make_cache
+from askwell.serving.ratelimit import RateLimiter
+from askwell.serving.safeguards import (
+    Declined,
+    OutlierReference,
+    apply_abstention,
+    check_input,
+    check_output,
+)
+from askwell.serving.store import Store
+
+REF = ModelRef("features", "toy", "1", None)
+
+
+def analysis(**changes: Any) -> Analysis:
+    base = Analysis(score=0.4, verdict="at_risk", confidence=0.3, threshold=0.5,
+                    stats={"words": 10.0}, model=REF, suggestions=[
+                        Suggestion("remove_urgency", "urgency", "Remove it", "tone", "high", 0.08, True,
+                                   "title", 0, 6, "", None),
+                        Suggestion("add_tags", "tags", "Add tags", "context", "medium", 0.03, False),
+                        Suggestion("lower", "x", "Lower", "tone", "low", 0.004, True, "body", 0, 2, "ab"),
+                    ])
+    return replace(base, **changes)
+
+
+Q = Question("urgent: beer flat", "my beer is flat after two weeks, what did I do wrong?")
+
+
+# ---------------------------------------------------------------------- input
+@given(st.text(max_size=300), st.text(max_size=2000))
+@settings(max_examples=150, deadline=None)
+def test_input_checks_never_raise_anything_but_declined(title: str, body: str) -> None:
+    try:
+        report = check_input(Question(title, body))
+    except Declined as exc:
+        assert exc.code and exc.message and exc.status in (413, 422)
+    else:
+        assert isinstance(report.warnings, list)
+
+
+def test_far_over_the_hard_limit_is_413() -> None:
+    with pytest.raises(Declined) as info:
+        check_input(Question("t", "x " * 600_000))
+    assert (info.value.status, info.value.code) == (413, "too_large")
+
+
+def test_outlier_score_is_zero_inside_the_range_and_grows_outside() -> None:
+    ref = OutlierReference.from_meta({"reference": {"quantiles": {
+        "a": [0.0, 1.0, 10.0], "b": [0.0, 0.0, 0.0], "author_prior_answers": [0, 1, 2]}}})
+    assert ref is not None and ref.names == ("a", "b")  # author features are not text
+    assert ref.score({"a": 5, "b": 0}) == (0.0, [])
+    assert ref.score({"a": 15, "b": 1})[0] == 0.0  # within one range-width of the edge
+    score, worst = ref.score({"a": 40, "b": 3})
+    assert score == 1.0 and worst == ["a", "b"]
+    assert ref.score({"a": math.nan, "b": 0})[0] == 0.0  # unknown is not strange
+    assert OutlierReference.from_meta({}) is None
+
+
+# ---------------------------------------------------------------------- output
+def test_a_sane_answer_passes_the_output_checks() -> None:
+    assert check_output(analysis(), Question("urgent beer", "ab cd")) == []
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"score": math.nan}, "score"),
+    ({"score": 1.2}, "score"),
+    ({"confidence": -0.1}, "confidence"),
+    ({"verdict": "great"}, "verdict"),
+    ({"stats": {"words": math.inf}}, "statistic"),
+])
+def test_insane_answers_are_caught(change: dict[str, Any], problem: str) -> None:
+    got = check_output(analysis(**change), Question("urgent beer", "ab cd"))
+    assert got and problem in got[0]
+
+
+def test_inconsistent_suggestions_are_caught() -> None:
+    q = Question("urgent beer", "ab cd")
+    s = analysis().suggestions
+    assert "outside" in check_output(analysis(suggestions=[replace(s[0], start=8, length=9)]), q)[0]
+    assert "twice" in check_output(analysis(suggestions=[s[0], s[0]]), q)[0]
+    assert "gain" in check_output(analysis(suggestions=[replace(s[0], gain=-0.1)]), q)[0]
+    assert "ranked" in check_output(analysis(suggestions=[s[1], s[0]]), q)[0]
+    assert "place" in check_output(analysis(suggestions=[replace(s[0], field=None, start=None)]), q)[0]
+
+
+def test_abstaining_keeps_only_sure_mechanical_fixes() -> None:
+    kept, reasons = apply_abstention(analysis(), [], threshold=0.05)
+    assert reasons == [] and kept == analysis()
+    out, reasons = apply_abstention(analysis(confidence=0.01), [], threshold=0.05)
+    assert reasons == ["low_confidence"] and out.abstained and out.low_confidence
+    assert [s.id for s in out.suggestions] == ["remove_urgency"]
+    out, reasons = apply_abstention(analysis(), ["non_english"], threshold=0.05)
+    assert reasons == ["non_english"] and out.abstained
+
+
+# ---------------------------------------------------------------------- cache
+def test_input_key_normalises_only_what_cannot_move_offsets() -> None:
+    k = input_key("Title", "Body", ["b", "A"], "Beer.StackExchange.com")
+    assert k == input_key("Title", "Body", ["a", "b", "a"], "beer.stackexchange.com")
+    assert k != input_key("Title ", "Body", ["a", "b"], "beer.stackexchange.com")
+    assert k != input_key("title", "Body", ["a", "b"], "beer.stackexchange.com")
+
+
+def test_lru_evicts_the_least_recently_used_and_clears_by_version() -> None:
+    c = LRUCache(2)
+    c.set("v1", "a", {"n": 1})
+    c.set("v1", "b", {"n": 2})
+    assert c.get("v1", "a") == {"n": 1}  # a is now the most recent
+    c.set("v2", "c", {"n": 3})
+    assert c.get("v1", "b") is None and len(c) == 2
+    c.clear("v1")
+    assert c.get("v1", "a") is None and c.get("v2", "c") == {"n": 3}
+
+
+def test_cache_specs() -> None:
+    assert isinstance(make_cache(None, 10), LRUCache)
+    assert isinstance(make_cache("off", 10), NoCache)
+    assert isinstance(make_cache("memory", 0), NoCache)
+    with pytest.raises(Exception, match="unknown cache"):
+        make_cache("memcached://x", 10)
+
+
+def test_a_redis_that_is_down_is_a_miss_not_an_error() -> None:
+    c = make_cache("redis://127.0.0.1:9/0", 10)
+    assert c.get("v", "k") is None
+    c.set("v", "k", {"x": 1})
+    c.clear("v")
+    assert c.errors == 3
+
+
+# ---------------------------------------------------------------------- rate limit
+def test_token_bucket_allows_bursts_then_the_rate() -> None:
+    rl = RateLimiter(rate=2, burst=3)
+    assert [rl.allow("a", now=0.0)[0] for _ in range(4)] == [True, True, True, False]
+    assert rl.allow("b", now=0.0)[0] is True  # per client
+    ok, wait = rl.allow("a", now=0.1)
+    assert not ok and 0 < wait <= 0.5
+    assert rl.allow("a", now=0.6)[0] is True
+    assert RateLimiter(0, 1).allow("a") == (True, 0.0)
+
+
+def test_rate_limiter_memory_is_bounded() -> None:
+    rl = RateLimiter(rate=1, burst=1, max_clients=100)
+    for i in range(1000):
+        rl.allow(f"client-{i}", now=0.0)
+    assert len(rl._buckets) == 100
+
+
+# ---------------------------------------------------------------------- log writer
+def _row(i: int) -> dict[str, Any]:
+    from askwell.serving.store import now
+
+    return {"request_id": f"r{i}", "created_at": now(), "model_name": "toy", "model_version": "1",
+            "score": 0.5, "verdict": "fine", "suggestions": ["a"], "warnings": [], "fallback": False,
+            "abstained": False, "low_confidence": False, "cached": False, "latency_ms": 1.0}
+
+
+def test_the_writer_batches_rows_from_many_threads(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'log.db'}", batch_size=50, flush_seconds=0.05).start()
+    threads = [threading.Thread(target=lambda k=k: [store.submit("predictions", _row(k * 1000 + i))
+                                                     for i in range(200)]) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    store.close()
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    with engine.connect() as con:
+        assert con.execute(sa.text("select count(distinct request_id) from predictions")).scalar() == 800
+    engine.dispose()
+    assert store.written == 800 and store.dropped == 0
+
+
+def test_a_full_queue_drops_and_counts_instead_of_blocking(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'log.db'}", queue_size=10)  # writer not started
+    accepted = [store.submit("predictions", _row(i)) for i in range(15)]
+    assert accepted.count(True) == 10 and store.dropped == 5
+
+
+def test_a_retried_batch_never_duplicates_rows(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'log.db'}").start()
+    store.submit("predictions", _row(1))
+    assert store.flush()
+    store.submit("predictions", _row(1))  # as if a committed batch were written again
+    store.submit("predictions", _row(2))
+    store.close()
+    assert store.written >= 2
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    with engine.connect() as con:
+        assert con.execute(sa.text("select count(*) from predictions")).scalar() == 2
+    engine.dispose()
