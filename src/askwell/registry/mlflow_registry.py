@@ -60,6 +60,8 @@ class Registry:
                 logging.getLogger(noisy).setLevel(logging.WARNING)
             from mlflow import MlflowClient
 
+            for noisy in ("mlflow", "alembic"):  # mlflow resets its level on import
+                logging.getLogger(noisy).setLevel(logging.WARNING)
             self._client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
         return self._client
 
