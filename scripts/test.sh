@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Debian Chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright)
+bash scripts/browser.sh
 # PostgreSQL and Redis on loopback for the serving tests (exports ASKWELL_TEST_*_URL)
 if services="$(bash scripts/services.sh)"; then
   eval "$services"

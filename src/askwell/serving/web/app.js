@@ -126,8 +126,13 @@
     syncApplyButtons();
     const q = readQuestion();
     if (!q.title.trim() && !q.body.trim()) {
+      state.seq += 1; // nothing to analyse: forget any answer still on its way
+      state.current = null;
       setBusy(false);
+      el.error.hidden = true;
+      el.panel.dataset.state = "empty";
       el.status.textContent = "Start writing to see how your question will be received.";
+      drawHighlights();
       return;
     }
     el.panel.dataset.state = state.current ? "stale" : "empty";
@@ -274,7 +279,9 @@
     const range = text === null ? null : span(text, s);
     if (!range || typeof s.replacement !== "string") return null;
     const old = text.slice(range[0], range[1]);
-    const shown = (t) => (t.trim() ? t : t.includes("\n") ? "a line break" : t ? "a space" : "");
+    // line breaks at either end are part of the edit but only add blank lines here
+    const shown = (t) => (t.trim() ? t.replace(/^\n+|\n+$/g, "")
+      : t.includes("\n") ? "a line break" : t ? "a space" : "");
     const parts = [];
     if (old) parts.push(h("del", { text: shown(old) }));
     if (old && s.replacement) parts.push(" → ");
@@ -364,7 +371,7 @@
   function renderModel(r) {
     const m = r.model || {};
     const bits = [];
-    if (m.name) bits.push(`Model ${m.name}${m.version ? ` v${m.version}` : ""}`);
+    if (m.name) bits.push(`Model ${m.name}${m.version ? ` (version ${m.version})` : ""}`);
     if (m.dataset_id) bits.push(`data ${String(m.dataset_id).slice(0, 8)}`);
     if (typeof r.latency_ms === "number") bits.push(`${r.latency_ms.toFixed(0)} ms${r.cached ? " (cached)" : ""}`);
     el.model.textContent = bits.join(" · ");
