@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -154,7 +155,7 @@ class ModelMeta:
     seed: int = 42
 
 
-class BaseModel:
+class BaseModel(ABC):
     """Shared fit/calibrate/save/load logic; families fill in the ``_raw`` methods."""
 
     family: ClassVar[str] = "base"
@@ -240,19 +241,22 @@ class BaseModel:
         return model
 
     # --- for families ------------------------------------------------------
+    @abstractmethod
     def _fit_raw(self, questions: list[Question], y: np.ndarray) -> None:
-        raise NotImplementedError
+        """Learn from the questions (nothing for rule-based families)."""
 
+    @abstractmethod
     def _raw_proba(self, questions: list[Question]) -> np.ndarray:
-        raise NotImplementedError
+        """Uncalibrated probability of a good reception."""
 
+    @abstractmethod
     def _explain(self, questions: list[Question]) -> Explanation:
-        raise NotImplementedError
+        """Exact additive contributions to the raw log-odds."""
 
-    def _save_estimator(self, folder: Path) -> None:
-        """Families with learned state write it here (no pickle)."""
+    def _save_estimator(self, folder: Path) -> None:  # noqa: B027 - optional hook
+        """Families with learned state write it here (no pickle); rule-based ones need not."""
 
-    def _load_estimator(self, folder: Path) -> None:
+    def _load_estimator(self, folder: Path) -> None:  # noqa: B027 - optional hook
         """Families with learned state read it here."""
 
 
