@@ -11,6 +11,7 @@
    with a LIME tabular explanation (5,000 samples) of the same model; and determinism
    (every analysis run twice, compared).
 
+    .venv/bin/pip install -e ".[bench]"   # LIME, for the side-by-side speed figure
     .venv/bin/python benchmarks/bench_recommendations.py [--model-path DIR] [--quick] [--json]
 """
 
