@@ -796,7 +796,6 @@ class _Sites:
 
     def __init__(self, paths: list[Path], site: str | None, scratch: Path) -> None:
         self.paths, self.site, self.scratch = paths, site, scratch
-        self._stack: list = []
 
     def __enter__(self) -> list[SiteSource]:
         from contextlib import ExitStack

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +70,3 @@ def show(a: Analysis) -> None:
         table.add_row(str(i), f"+{sug.gain * 100:.1f} pts", msg, sug.category, where)
     out.print(table)
 
-
-def analysis_dict(a: Analysis) -> dict[str, Any]:
-    return asdict(a)

@@ -75,8 +75,9 @@ class Analyzer:
 
     # -- public ------------------------------------------------------------
     def analyze(self, question: Question, warnings: Sequence[str] = ()) -> Analysis:
-        from askwell.features import writing_stats
+        from askwell.features import analyze_text, writing_stats
 
+        text = analyze_text(question)  # parsed once for signals and statistics
         if self._has_matrix:
             x0 = self.model.matrix([question])
             base = float(self.model.proba_from_matrix(x0)[0])
@@ -86,14 +87,14 @@ class Analyzer:
             x0 = None
             base = float(self.model.predict_proba([question])[0])
             pulling = None
-        suggestions = self._suggest(question, x0, base, pulling)
+        suggestions = self._suggest(question, text, x0, base, pulling)
         threshold = float(getattr(self.model, "threshold", 0.5))
         return Analysis(
             score=base,
             verdict=verdict(base, threshold),
             confidence=confidence(base, threshold),
             threshold=threshold,
-            stats=writing_stats(question),
+            stats=writing_stats(text),
             suggestions=suggestions,
             model=self.model_ref,
             warnings=list(warnings),
@@ -101,11 +102,11 @@ class Analyzer:
         )
 
     # -- internals ---------------------------------------------------------
-    def _candidates(self, question: Question, x0: np.ndarray | None,
+    def _candidates(self, question: Question, text: object, x0: np.ndarray | None,
                     pulling: set[str] | None) -> list[tuple[EditOperator, Candidate]]:
         from askwell.features.signals import find_signals
 
-        signals = find_signals(question)
+        signals = find_signals(text)
         current = dict(zip(self._names, x0[0].tolist(), strict=True)) if x0 is not None else {}
         out: list[tuple[EditOperator, Candidate]] = []
         for op in self.operators:
@@ -135,9 +136,9 @@ class Analyzer:
                     rows[i, self._index[name]] = value
         return [float(p) for p in self.model.proba_from_matrix(rows)]
 
-    def _suggest(self, question: Question, x0: np.ndarray | None, base: float,
+    def _suggest(self, question: Question, text: object, x0: np.ndarray | None, base: float,
                  pulling: set[str] | None) -> list[Suggestion]:
-        pairs = self._candidates(question, x0, pulling)
+        pairs = self._candidates(question, text, x0, pulling)
         scores = self._rescore(question, x0, pairs)
         best: dict[str, Scored] = {}
         for (op, cand), score in zip(pairs, scores, strict=True):

@@ -113,3 +113,13 @@ def feature(
         direction=direction, description=description, compute=compute, low=low, high=high,
         signal=signal, missing_ok=missing_ok,
     )
+
+
+def signal_count(kind: str) -> Callable[[TextAnalysis], float]:
+    """A feature function counting the located signals of ``kind``."""
+
+    def compute(a: TextAnalysis) -> float:
+        return float(a.signal_counts[kind])
+
+    compute.__name__ = f"signals_{kind}"
+    return compute

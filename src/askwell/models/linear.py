@@ -100,9 +100,6 @@ class LinearModel(BaseModel):
         base = np.full(len(questions), float(clf.intercept_[0]))
         return Explanation(names, contrib, base, x)
 
-    def raw_log_odds(self, questions: list[Question]) -> np.ndarray:
-        return np.log(self._raw_proba(questions)) - np.log1p(-self._raw_proba(questions))
-
     def _save_estimator(self, folder: Path) -> None:
         save_skops(self.pipeline_, folder / _FILE)
 
