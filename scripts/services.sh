@@ -6,6 +6,12 @@
 # which sets ASKWELL_TEST_POSTGRES_URL and ASKWELL_TEST_REDIS_URL.
 set -euo pipefail
 
+# Everything but the final export lines goes to stderr: tools such as pg_ctlcluster print
+# notes like "Removed stale pid file." on stdout, which must never reach the caller's eval.
+# (A plain redirection, not a spare descriptor: daemons started here must not inherit a
+# pipe that would keep the caller's $(...) waiting forever.)
+start_services() {
+
 PG_DB="${ASKWELL_PG_DB:-askwell_test}"
 PG_USER="${ASKWELL_PG_USER:-askwell}"
 PG_PASSWORD="${ASKWELL_PG_PASSWORD:-askwell}"
@@ -67,6 +73,9 @@ if ! redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
     sleep 0.1
   done
 fi
+
+}
+start_services >&2
 
 echo "export ASKWELL_TEST_POSTGRES_URL=postgresql+psycopg://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"
 echo "export ASKWELL_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/15"

@@ -7,7 +7,8 @@ bash scripts/setup.sh
 bash scripts/browser.sh
 # PostgreSQL and Redis on loopback for the serving tests (exports ASKWELL_TEST_*_URL)
 if services="$(bash scripts/services.sh)"; then
-  eval "$services"
+  # Only our own export lines are evaluated, whatever else a tool printed.
+  eval "$(grep -E '^export ASKWELL_TEST_[A-Z_]+=' <<<"$services")"
 elif [ "${ASKWELL_REQUIRE_REAL_DATA:-}" = "1" ]; then
   echo "scripts/services.sh failed: the serving tests need PostgreSQL and Redis" >&2
   exit 1
