@@ -876,3 +876,15 @@ def test_cli_table_output_names_the_dataset(tmp_path):
     assert f"dataset {ds.id} written: 3 questions from 6 rows, 0 rejected" in result.output
     again = CliRunner().invoke(app, ["ingest", str(folder)], env=env)
     assert "reused (inputs unchanged)" in again.output
+
+
+def test_cli_a_folder_of_site_dumps_ingests_every_site_in_it(tmp_path):
+    parent = tmp_path / "dumps"
+    write_world(parent / SITE)
+    simple_site(parent / "cooking.stackexchange.com")
+    (parent / "notes").mkdir()  # not a dump: ignored, like the MANIFEST beside real dumps
+    proc = askwell("ingest", str(parent), "--json", home=tmp_path / "home")
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert sorted(s["site"] for s in payload["sites"]) == [SITE, "cooking.stackexchange.com"]
+    assert payload["questions"] == 12 + 3

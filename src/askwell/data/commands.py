@@ -15,6 +15,17 @@ from askwell.data.ingest import IngestResult, ingest
 from askwell.data.store import DatasetStore
 
 
+def _is_site_dump(path: Path) -> bool:
+    return (path.is_dir() and any(c.name.lower() == "posts.xml" for c in path.iterdir())) or (
+        path.is_file() and path.suffix.lower() == ".7z"
+    )
+
+
+def sites_in(root: Path) -> list[Path]:
+    """The site dumps (folders with a Posts.xml, or .7z archives) directly inside ``root``."""
+    return sorted(p for p in root.iterdir() if _is_site_dump(p))
+
+
 def default_inputs(settings: Settings) -> list[Path]:
     """Every site folder or archive in the shared data folder."""
     root = settings.shared_data
@@ -23,14 +34,24 @@ def default_inputs(settings: Settings) -> list[Path]:
             f"no inputs given and the shared data folder {root} does not exist; "
             "pass dump folders, or set ASKWELL_SHARED_DATA"
         )
-    found = sorted(
-        p for p in root.iterdir()
-        if (p.is_dir() and any(c.name.lower() == "posts.xml" for c in p.iterdir()))
-        or p.suffix.lower() == ".7z"
-    )
+    found = sites_in(root)
     if not found:
         raise DumpError(f"{root} holds no site dumps (folders with Posts.xml or .7z archives)")
     return found
+
+
+def expand_inputs(paths: list[Path]) -> list[Path]:
+    """A folder that is not itself a dump but holds dumps (like the shared data folder)
+    stands for every site in it; anything else is passed on for ingest to judge."""
+    expanded: list[Path] = []
+    for path in paths:
+        if path.is_dir() and not _is_site_dump(path):
+            inner = sites_in(path)
+            if inner:
+                expanded.extend(inner)
+                continue
+        expanded.append(path)
+    return expanded
 
 
 def ingest_with_progress(
@@ -98,7 +119,7 @@ def summary_payload(result: IngestResult) -> dict[str, object]:
 def run_ingest(
     settings: Settings, paths: list[Path] | None, *, site: str | None, force: bool, as_json: bool
 ) -> IngestResult:
-    inputs = list(paths) if paths else default_inputs(settings)
+    inputs = expand_inputs(list(paths)) if paths else default_inputs(settings)
     result = ingest_with_progress(settings, inputs, site=site, force=force, quiet=as_json)
     payload = summary_payload(result)
     if as_json:
