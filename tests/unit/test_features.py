@@ -121,7 +121,7 @@ def test_spec_rejects_inconsistent_metadata():
     ],
 )
 def test_title_phrased_as_a_question(title: str, expected: float):
-    assert features_for(q(title, "body"))["title_is_question"] == expected
+    assert features_for(q(title, "body"), names=["title_is_question"])["title_is_question"] == expected
 
 
 def test_title_length_and_tags():

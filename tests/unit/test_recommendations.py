@@ -257,3 +257,66 @@ def test_cli_refuses_a_corrupt_model(model_dir: Path, tmp_path: Path) -> None:
     (broken / "booster.txt").write_text("tree\n")
     out = _cli("analyze", "--model-path", str(broken), "--title", "Why?", "--body", "Because.")
     assert out.returncode == 2 and "sha256" in out.stderr
+
+
+# -- located signals and the faults the engine must catch -----------------------------
+def test_one_letter_signals_point_at_their_own_place_in_html() -> None:
+    body = "<p>this is my question. i tried it and it failed.</p>\n<p>another para. and more.</p>"
+    starts = [s for s in find_signals(Question("Title", body)) if s.kind == "lowercase_start"]
+    assert [body[s.source_start:s.source_end] for s in starts] == ["t", "i", "a", "a"]
+    # each lands on the start of its own sentence, not on the next same letter in a word
+    assert [body[s.source_start:s.source_start + 6] for s in starts] == [
+        "this i", "i trie", "anothe", "and mo"]
+
+
+def test_capitalising_fixes_every_place_in_the_field() -> None:
+    q = Question("How do I brew", "<p>this is it. i tried. and then.</p>")
+    (cand,) = [c for c in _propose("capitalize", q) if c.field == "body"]
+    fixed = cand.edited
+    assert fixed.body == "<p>This is it. I tried. And then.</p>"
+    assert not [s for s in find_signals(fixed) if s.kind == "lowercase_start"]
+
+
+def test_code_written_with_html_entities_is_located_and_wrapped_whole() -> None:
+    body = ("<p>My loop fails:</p>\n<p>for (i = 0; i &lt; n; i++) {\n  total += a[i];\n}</p>\n"
+            "<p>Why?</p>")
+    q = Question("Why does my loop fail?", body)
+    code = [s for s in find_signals(q) if s.kind == "code_outside_block"]
+    assert len(code) == 1  # one snippet, not one signal per line
+    (sig,) = code
+    assert body[sig.source_start:sig.source_end].startswith("for (i = 0; i &lt; n")
+    (cand,) = _propose("code_block_error", q)
+    assert "<pre><code>for (i = 0; i &lt; n" in cand.edited.body
+    assert not [s for s in find_signals(cand.edited) if s.kind == "code_outside_block"]
+
+
+def test_code_lines_are_not_asked_to_start_with_a_capital() -> None:
+    q = Question("Why?", "def area(r):\n    return 3.14 * r * r\n\nIt returns None. Why?")
+    kinds = [s.kind for s in find_signals(q)]
+    assert "code_outside_block" in kinds and "lowercase_start" not in kinds
+
+
+def test_fault_units_count_per_occurrence_up_to_the_cap() -> None:
+    from askwell.models.features_lgbm import fault_units
+
+    assert fault_units(np.array([0, 1, 2, 5, np.nan]), 1, cap=3).tolist() == [0, 1, 2, 3, 0]
+    assert fault_units(np.array([0, 1, 3, 4]), 2, cap=3).tolist() == [0, 0, 1, 2]
+    assert fault_units(np.array([0.0, 1.0]), 1, below=True).tolist() == [1, 0]
+
+
+def test_monotone_constraints_follow_the_registry_direction() -> None:
+    from askwell.models.features_lgbm import monotone_constraints
+
+    names = ["title_question_mark", "urgency", "body_words", "author_prior_questions"]
+    assert monotone_constraints(names) == [1, -1, 0, 0]
+
+
+def test_dropping_the_title_question_mark_never_raises_the_score(analyzer: Analyzer) -> None:
+    """Monotone constraints plus the fault prior: a writing fault can't help a question."""
+    frame = make_questions(60, seed=5)
+    for row in frame.to_dict("records"):
+        title = row["title"].rstrip("?") + "?"
+        asked = Question(title, row["body_html"], tuple(row["tags"]), row["site"])
+        flat = Question(title[:-1], row["body_html"], tuple(row["tags"]), row["site"])
+        assert analyzer.analyze(flat).score < analyzer.analyze(asked).score
+        assert "title_question" in {s.id for s in analyzer.analyze(flat).suggestions[:3]}

@@ -470,17 +470,28 @@ def _find_in(field: Field, text: str, original: str) -> list[Signal]:
             if "!" in run or len(run) >= 3:
                 out.append(Signal("exclamation_run", field, m.start(), m.end(), run))
     out.extend(_caps_runs(field, text, original))
-    out.extend(_code_lines(field, text, original))
-    out.extend(_lower_starts(field, text, original))
+    code = _code_lines(field, text, original)
+    out.extend(code)
+    # Code is not prose: "def f(x):" or "for i in x:" don't need a capital letter.
+    out.extend(s for s in _lower_starts(field, text, original) if _outside(code, s.start))
     out.sort(key=lambda s: (s.start, s.end, s.kind))
     return out
 
 
+#: Lines a pasted snippet holds between its code-like lines ("else:", "}", an indented
+#: continuation, a blank line) without ending the snippet; at most this many in a row.
+_MAX_GAP_LINES = 3
+_SHORT_LINE = 12
+
+
 def _code_lines(field: Field, text: str, original: str) -> list[Signal]:
-    """Lines of prose (body only) that look like code written outside a code block."""
+    """Snippets of code written outside a code block (body only): one signal per run of
+    code-like lines, so wrapping it in a block is one edit that fixes the whole snippet."""
     if field != "body":
         return []
     out: list[Signal] = []
+    run: tuple[int, int] | None = None  # (first, last) of the snippet being grown
+    gap = 0
     start = 0
     for line in text.split("\n"):
         end = start + len(line)
@@ -490,9 +501,22 @@ def _code_lines(field: Field, text: str, original: str) -> list[Signal]:
         ):
             first = start + len(line) - len(line.lstrip())
             last = first + len(body)
-            out.append(Signal("code_outside_block", field, first, last, original[first:last]))
+            run = (run[0] if run else first, last)
+            gap = 0
+        elif run is not None:
+            continues = not body or line[:1] in " \t" or len(body) <= _SHORT_LINE
+            gap += 1
+            if not continues or gap > _MAX_GAP_LINES:
+                out.append(Signal("code_outside_block", field, run[0], run[1], original[run[0]:run[1]]))
+                run, gap = None, 0
         start = end + 1
+    if run is not None:
+        out.append(Signal("code_outside_block", field, run[0], run[1], original[run[0]:run[1]]))
     return out
+
+
+def _outside(spans: list[Signal], at: int) -> bool:
+    return not any(s.start <= at < s.end for s in spans)
 
 
 def _lower_starts(field: Field, text: str, original: str) -> list[Signal]:
@@ -531,9 +555,12 @@ def _locate_in_source(signals: list[Signal], body_text: str, source: str) -> lis
     """Add raw-body offsets to body signals whose characters can be found there.
 
     Signals come in body-text order, so the search moves forward through the source.
-    The text is looked for verbatim, then with any run of white space matching any
-    other (the body text collapses white space); text broken up by markup or written
-    with HTML entities is not located (``source_start`` stays None).
+    A signal is looked for together with the text that follows it on its line (or, failing
+    that, the text before it): a one-letter signal such as a lower-case "i" must land on
+    its own place, not on the next "i" inside a word. The text is matched verbatim, then
+    with any run of white space matching any other (the body text collapses white space);
+    text broken up by markup or written with HTML entities is not located
+    (``source_start`` stays None) rather than located wrongly.
     """
     out: list[Signal] = []
     cursor = 0
@@ -541,8 +568,7 @@ def _locate_in_source(signals: list[Signal], body_text: str, source: str) -> lis
     for s in signals:
         if previous is not None and previous[0] == s.start:
             cursor = previous[1]
-        text = body_text[s.start:s.end]
-        at, end = _find_flexible(source, text, cursor)
+        at, end = _locate_one(body_text, s.start, s.end, source, cursor)
         if at < 0:
             out.append(s)
             continue
@@ -552,20 +578,72 @@ def _locate_in_source(signals: list[Signal], body_text: str, source: str) -> lis
     return out
 
 
+#: Characters of context matched with a signal (tried longest first).
+_CONTEXT_STEPS = (24, 12, 6)
+#: A signal at least this long is distinctive enough to be matched without context.
+_MIN_BARE = 4
+
+
+def _locate_one(body_text: str, start: int, end: int, source: str, cursor: int) -> tuple[int, int]:
+    """Source span of ``body_text[start:end]``, matched with context, or (-1, -1)."""
+    text = body_text[start:end]
+    line_end = body_text.find("\n", end)
+    line_end = len(body_text) if line_end < 0 else line_end
+    line_start = body_text.rfind("\n", 0, start) + 1
+    for extra in _CONTEXT_STEPS:
+        right = min(end + extra, line_end)
+        if right > end:
+            at = _match_start(source, body_text[start:right], text, cursor, lead=0)
+            if at >= 0:
+                return at, at + len(text)
+        left = max(start - extra, line_start)
+        if left < start:
+            at = _match_start(source, body_text[left:end], text, cursor, lead=start - left)
+            if at >= 0:
+                return at, at + len(text)
+    if len(text) >= _MIN_BARE:
+        return _find_flexible(source, text, cursor)
+    return -1, -1
+
+
+def _match_start(source: str, window: str, text: str, cursor: int, lead: int) -> int:
+    """Where ``text`` starts in the source, given a ``window`` holding it after ``lead``
+    characters of context; -1 when the window isn't found or the text isn't verbatim there."""
+    at, end = _find_flexible(source, window, cursor)
+    if at < 0:
+        return -1
+    # with context before the signal, the signal ends where the window ends
+    begin = end - len(text) if lead else at
+    return begin if source[begin:begin + len(text)] == text else -1
+
+
 #: Longer texts are only located verbatim (a regex per long signal would cost too much).
-_MAX_FLEXIBLE_WORDS = 40
+_MAX_FLEXIBLE_WORDS = 400
+#: Characters HTML may write as entities (a pasted stack trace is full of "<" and "&").
+_ENTITY_FORMS = {
+    "<": "(?:<|&lt;|&#60;)", ">": "(?:>|&gt;|&#62;)", "&": "(?:&|&amp;|&#38;)",
+    '"': '(?:"|&quot;|&#34;)', "'": "(?:'|&#39;|&#x27;|&apos;)",
+}
+
+
+def _flexible_part(part: str) -> str:
+    return "".join(_ENTITY_FORMS.get(ch) or re.escape(ch) for ch in part)
 
 
 def _find_flexible(source: str, text: str, cursor: int) -> tuple[int, int]:
+    """Find ``text`` in the source at or after ``cursor``: verbatim, else with any run of
+    white space matching any other and ``<>&"'`` matching their HTML entities."""
     if not text:
         return -1, -1
     at = source.find(text, cursor)
     if at >= 0:
         return at, at + len(text)
     parts = text.split()
-    if not 2 <= len(parts) <= _MAX_FLEXIBLE_WORDS:
+    if not parts or len(parts) > _MAX_FLEXIBLE_WORDS:
         return -1, -1
-    m = re.compile(r"\s+".join(map(re.escape, parts))).search(source, cursor)
+    if len(parts) == 1 and not any(ch in _ENTITY_FORMS for ch in text):
+        return -1, -1
+    m = re.compile(r"\s+".join(map(_flexible_part, parts))).search(source, cursor)
     return (m.start(), m.end()) if m else (-1, -1)
 
 

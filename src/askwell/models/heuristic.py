@@ -59,7 +59,7 @@ class HeuristicModel(BaseModel):
     def _points(self, questions: list[Question]) -> np.ndarray:
         from askwell.features import compute_features
 
-        frame = compute_features(questions)
+        frame = compute_features(questions, names=self.feature_names_)
         points = np.zeros((len(questions), len(self.feature_names_)))
         index = {n: j for j, n in enumerate(self.feature_names_)}
         for rule in RULES:
