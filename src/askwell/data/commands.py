@@ -10,20 +10,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from askwell.config import Settings
-from askwell.data.dumpfiles import DumpError
+from askwell.data.dumpfiles import DumpError, is_site_dump, sites_in
 from askwell.data.ingest import IngestResult, ingest
 from askwell.data.store import DatasetStore
-
-
-def _is_site_dump(path: Path) -> bool:
-    return (path.is_dir() and any(c.name.lower() == "posts.xml" for c in path.iterdir())) or (
-        path.is_file() and path.suffix.lower() == ".7z"
-    )
-
-
-def sites_in(root: Path) -> list[Path]:
-    """The site dumps (folders with a Posts.xml, or .7z archives) directly inside ``root``."""
-    return sorted(p for p in root.iterdir() if _is_site_dump(p))
 
 
 def default_inputs(settings: Settings) -> list[Path]:
@@ -45,7 +34,7 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
     stands for every site in it; anything else is passed on for ingest to judge."""
     expanded: list[Path] = []
     for path in paths:
-        if path.is_dir() and not _is_site_dump(path):
+        if path.is_dir() and not is_site_dump(path):
             inner = sites_in(path)
             if inner:
                 expanded.extend(inner)

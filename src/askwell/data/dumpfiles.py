@@ -80,6 +80,18 @@ def _case_insensitive_files(folder: Path) -> dict[str, Path]:
     return {name: by_lower[name.lower()] for name in DUMP_FILES if name.lower() in by_lower}
 
 
+def is_site_dump(path: Path) -> bool:
+    """A folder holding a Posts.xml, or a ``.7z`` archive (judged further when opened)."""
+    if path.is_dir():
+        return "Posts.xml" in _case_insensitive_files(path)
+    return path.is_file() and path.suffix.lower() == ".7z"
+
+
+def sites_in(root: Path) -> list[Path]:
+    """The site dumps directly inside ``root`` (like the shared data folder), sorted."""
+    return sorted(p for p in root.iterdir() if is_site_dump(p))
+
+
 def find_site(path: Path, site: str | None = None) -> SiteSource:
     """Resolve a folder or a bare Posts.xml into a :class:`SiteSource` (archives: see
     :func:`opened_site`)."""

@@ -489,7 +489,7 @@ def _code_lines(field: Field, text: str, original: str) -> list[Signal]:
     code-like lines, so wrapping it in a block is one edit that fixes the whole snippet."""
     if field != "body":
         return []
-    out: list[Signal] = []
+    out: list[tuple[int, int]] = []
     run: tuple[int, int] | None = None  # (first, last) of the snippet being grown
     gap = 0
     start = 0
@@ -507,12 +507,12 @@ def _code_lines(field: Field, text: str, original: str) -> list[Signal]:
             continues = not body or line[:1] in " \t" or len(body) <= _SHORT_LINE
             gap += 1
             if not continues or gap > _MAX_GAP_LINES:
-                out.append(Signal("code_outside_block", field, run[0], run[1], original[run[0]:run[1]]))
+                out.append(run)
                 run, gap = None, 0
         start = end + 1
     if run is not None:
-        out.append(Signal("code_outside_block", field, run[0], run[1], original[run[0]:run[1]]))
-    return out
+        out.append(run)
+    return [Signal("code_outside_block", field, a, b, original[a:b]) for a, b in out]
 
 
 def _outside(spans: list[Signal], at: int) -> bool:
@@ -617,7 +617,8 @@ def _match_start(source: str, window: str, text: str, cursor: int, lead: int) ->
     return begin if source[begin:begin + len(text)] == text else -1
 
 
-#: Longer texts are only located verbatim (a regex per long signal would cost too much).
+#: Longer texts are only located verbatim (one regex per signal; a snippet of pasted code
+#: runs to a few hundred words).
 _MAX_FLEXIBLE_WORDS = 400
 #: Characters HTML may write as entities (a pasted stack trace is full of "<" and "&").
 _ENTITY_FORMS = {

@@ -110,11 +110,7 @@ def monotone_constraints(names: list[str]) -> list[int]:
     feature (+1 more is better, -1 less is better), 0 for everything else."""
     from askwell.features.registry import get_spec
 
-    out = []
-    for name in names:
-        spec = get_spec(name)
-        out.append(spec.direction if spec.actionable else 0)
-    return out
+    return [spec.direction if spec.actionable else 0 for spec in map(get_spec, names)]
 
 
 def build_reference(x: pd.DataFrame, y: np.ndarray, sites: list[str | None]) -> dict[str, Any]:
