@@ -51,6 +51,19 @@ def test_white_space_outside_code_collapses():
     assert doc.text == "two spaces and a tab"
 
 
+def test_soft_breaks_mark_where_the_writers_lines_were_joined():
+    doc = parse_html("<p>\n  x = 1\n  y = 2\n</p>\n<p>Hello\n\n world</p><pre>a\nb</pre>")
+    assert doc.text == "x = 1 y = 2 \nHello world\na\nb"
+    assert [doc.text[:i] for i in doc.soft_breaks] == ["x = 1", "x = 1 y = 2", "x = 1 y = 2 \nHello"]
+    assert {doc.text[i] for i in doc.soft_breaks} == {" "}  # the text itself is unchanged
+
+
+def test_markdown_lines_of_one_paragraph_are_soft_breaks():
+    doc = parse_body("first line\nsecond line\n\nnext paragraph")
+    assert doc.text == "first line second line\nnext paragraph"
+    assert doc.soft_breaks == (len("first line"),)
+
+
 def test_code_chars_counts_nested_code_once():
     doc = Document(
         "abcdefghij",
@@ -279,6 +292,8 @@ def _check_invariants(doc: Document) -> None:
         assert covered_text == covered_text.strip()
     keys = [(s.start, -s.end, s.kind) for s in doc.spans]
     assert keys == sorted(keys)
+    assert list(doc.soft_breaks) == sorted(set(doc.soft_breaks))
+    assert all(doc.text[i] == " " for i in doc.soft_breaks)
     assert 0 <= doc.code_chars <= n
 
 

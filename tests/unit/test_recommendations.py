@@ -196,6 +196,7 @@ def test_linear_models_get_mechanical_suggestions_only() -> None:
         ("Warum ist mein Bier schal?", "Ich habe ein Problem mit meinem Bier und weiß nicht, was ich tun soll.",
          None, "English"),
         ("Why?", "<pre><code>x = 1\ny = 2</code></pre>", None, "only code"),
+        ("Why does this fail?", "x = load()\ny = x.parse()\nprint(y)", None, "only code"),  # pasted
     ],
 )
 def test_bad_input_gets_a_specific_message(title: str, body: str, code: str | None, warning: str | None) -> None:
@@ -294,6 +295,81 @@ def test_code_lines_are_not_asked_to_start_with_a_capital() -> None:
     q = Question("Why?", "def area(r):\n    return 3.14 * r * r\n\nIt returns None. Why?")
     kinds = [s.kind for s in find_signals(q)]
     assert "code_outside_block" in kinds and "lowercase_start" not in kinds
+
+
+def _snippets(body: str) -> list[tuple[str, str]]:
+    """(text, source text) of each code_outside_block signal of a body."""
+    return [(s.text, body[s.source_start:s.source_end])
+            for s in find_signals(Question("t", body)) if s.kind == "code_outside_block"]
+
+
+def test_code_pasted_into_a_paragraph_is_found_by_its_lines_without_the_prose() -> None:
+    # HTML joins the pasted lines into one paragraph; the lead-in line stays prose
+    body = "<p>This is my code:\nx = load()\nprint(x)</p>\n<p>It prints nothing.</p>"
+    assert _snippets(body) == [("x = load() print(x)", "x = load()\nprint(x)")]
+    (cand,) = _propose("code_block_error", Question("Why?", body))
+    assert "<pre><code>x = load()\nprint(x)</code></pre>" in cand.edited.body
+    assert not _snippets(cand.edited.body)
+
+
+def test_a_pasted_table_is_a_snippet_with_its_header_row() -> None:
+    body = ("<p>Results by year:</p>\n<p>Year   Users   Posts\n------ ------- -------\n"
+            "2019     120     340\n2020     150     410</p>")
+    ((text, source),) = _snippets(body)
+    assert text.startswith("Year Users Posts ------") and text.endswith("2020 150 410")
+    assert source.startswith("Year   Users") and "\n2019" in source
+
+
+@pytest.mark.parametrize("body", [
+    "<p>Learning outcomes;\nHomework sets;\nBibliography used;</p>",  # prose lines ending in ";"
+    "<p>We get\n\\begin{align} 4x &= 2x + 8\\\\\n2x &= 8 \\end{align}\nso x is 4.</p>",  # TeX
+    "<p>$$|0\\rangle + |1\\rangle$$\n$a|10\\rangle + b|01\\rangle$</p>",  # bra-ket, not a table
+    "<p>Chapter one\n----------\nIt was a dark night.</p>",  # one rule under a heading
+    "<p>I have 2 cats\nand 3 dogs at home.</p>",
+])
+def test_prose_math_and_lone_rules_are_not_code(body: str) -> None:
+    assert _snippets(body) == []
+
+
+def test_a_snippet_does_not_run_from_one_pasted_paragraph_into_the_next() -> None:
+    body = ("<p>&gt;&gt;&gt; 0x12AF\n4783\n&gt;&gt;&gt; 0x100\n256</p>\n<p>and octal:</p>\n"
+            "<p>&gt;&gt;&gt; 0o1267\n695\n&gt;&gt;&gt; 0o100\n64</p>")
+    snippets = _snippets(body)
+    assert [t for t, _ in snippets] == [">>> 0x12AF 4783 >>> 0x100 256", ">>> 0o1267 695 >>> 0o100 64"]
+    assert all(source.startswith("&gt;&gt;&gt;") for _, source in snippets)  # each can be wrapped
+
+
+def test_several_snippets_can_be_wrapped_in_one_edit() -> None:
+    body = ("<p>Setup:</p>\n<p>x = load()<br>y = x.parse()</p>\n<p>Then I call it many times "
+            "in a loop.</p>\n<p>z = run(y)</p>\n<p>And later, after a long pause, again.</p>\n"
+            "<p>w = run(z)</p>")
+    q = Question("Why is run slow?", body)
+    cands = _propose("code_block_error", q)
+    assert len(cands) == 3  # the first two places alone, then all three at once
+    together = cands[-1]
+    assert len(together.changes) == 3 and together.detail == "3 places"
+    assert together.edited.body.count("<pre><code>") == 3
+    assert "<pre><code>x = load()<br>y = x.parse()</code></pre>" in together.edited.body
+    assert "Then I call it many times in a loop." in together.edited.body
+    assert not _snippets(together.edited.body)
+
+
+def test_capitalising_around_a_snippet_does_not_hide_wrapping_it() -> None:
+    from askwell.explain.engine import _overlap
+
+    body = "<p>it fails.</p>\n<p>x = load()\nprint(x)</p>\n<p>why is that.</p>"
+    q = Question("Why does it fail?", body)
+    (cap,) = [c for c in _propose("capitalize", q) if c.field == "body"]
+    (wrap,) = _propose("code_block_error", q)
+    assert cap.start < wrap.start and wrap.start + wrap.length < cap.start + cap.length
+    assert not _overlap(cap, wrap)  # the capitals change no character of the snippet
+    assert _overlap(cap, replace_span(cap, 3))  # an edit of a capitalised letter does conflict
+
+
+def replace_span(c, at: int):  # type: ignore[no-untyped-def]
+    from askwell.explain.edits import Candidate
+
+    return Candidate(field=c.field, start=at, length=1, replacement="X")
 
 
 def test_fault_units_count_per_occurrence_up_to_the_cap() -> None:

@@ -68,6 +68,10 @@ class Document:
 
     text: str
     spans: tuple[Span, ...]
+    #: Offsets of the spaces in ``text`` that stand for a line break in the source outside
+    #: ``<pre>`` (a soft break: HTML and Markdown join such lines into one paragraph). The
+    #: text stays as a reader sees it; code pasted without a code block is found by line.
+    soft_breaks: tuple[int, ...] = ()
 
     def counts(self) -> dict[str, int]:
         """Number of spans of each kind (every kind present, zero when absent)."""
@@ -112,14 +116,17 @@ def _fragment(body_html: str) -> tuple[str | None, list[etree._Element]]:
     return None, list(doc)  # a page without a body (a frameset, only a head): its parts
 
 
-def _render(text: str | None, elements: list[etree._Element]) -> tuple[str, list[Span]]:
-    """Walk the elements once, building the text and the (untrimmed) spans.
+def _render(
+    text: str | None, elements: list[etree._Element]
+) -> tuple[str, list[Span], tuple[int, ...]]:
+    """Walk the elements once, building the text, the (untrimmed) spans and the soft breaks.
 
     Rules: white space collapses outside ``<pre>``; a block element starts and ends a
     line; ``<img>`` becomes ``[alt]``; script, style and comments are dropped but the
     text after them is kept; ``<code>`` inside ``<pre>`` is part of the code block."""
     parts: list[str] = []
     spans: list[Span] = []
+    breaks: list[int] = []
     n = 0  # characters emitted so far
     last = ""  # the last character emitted
     pending = False  # a line break is owed before the next visible text
@@ -130,13 +137,25 @@ def _render(text: str | None, elements: list[etree._Element]) -> tuple[str, list
         nonlocal n, last, pending
         if not pre:
             # str.__contains__ is much faster than a regex scan; most pieces need no change.
-            if "\n" in raw or "  " in raw or "\t" in raw or "\r" in raw or "\f" in raw or "\v" in raw:
+            soft: list[int] = []
+            if "\n" in raw:
+                soft = _soft_breaks(raw)
+                raw = ws(" ", raw)
+            elif "  " in raw or "\t" in raw or "\r" in raw or "\f" in raw or "\v" in raw:
                 raw = ws(" ", raw)
             if (n == 0 or pending or last == " " or last == "\n") and raw[0] == " ":
+                cut = len(raw)
                 raw = raw.lstrip(" ")
                 if not raw:
                     return
-        if pending:
+                cut -= len(raw)
+                soft = [at - cut for at in soft if at >= cut]
+            if pending:
+                parts.append("\n")
+                n += 1
+                pending = False
+            breaks.extend(n + at for at in soft)
+        elif pending:
             parts.append("\n")
             n += 1
             pending = False
@@ -184,7 +203,19 @@ def _render(text: str | None, elements: list[etree._Element]) -> tuple[str, list
         put(text, False)
     for el in elements:
         walk(el, False)
-    return "".join(parts).rstrip(), spans
+    text = "".join(parts).rstrip()
+    return text, spans, tuple(at for at in breaks if at < len(text))
+
+
+def _soft_breaks(raw: str) -> list[int]:
+    """Where, in ``_WS.sub(" ", raw)``, the runs of white space holding a line break land."""
+    out: list[int] = []
+    shift = 0
+    for m in _WS.finditer(raw):
+        if "\n" in m.group():
+            out.append(m.start() - shift)
+        shift += m.end() - m.start() - 1
+    return out
 
 
 def _trimmed(span: Span, text: str) -> Span:
@@ -209,7 +240,7 @@ def parse_html(body_html: str) -> Document:
         lead, elements = _fragment(body_html)
     except (etree.LxmlError, ValueError):
         return Document(_WS.sub(" ", body_html).strip(), ())
-    text, found = _render(lead, elements)
+    text, found, soft_breaks = _render(lead, elements)
     size = len(text)
     spans = []
     for s in found:
@@ -218,7 +249,7 @@ def parse_html(body_html: str) -> Document:
             s = _trimmed(s, text)
         spans.append(s)
     spans.sort(key=_span_order)
-    return Document(text, tuple(spans))
+    return Document(text, tuple(spans), soft_breaks)
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from askwell.data.document import parse_body
+from askwell.data.document import Document, parse_body
+from askwell.features.signals import blank, mask_code, pasted_code
 from askwell.question import Question
 
 #: Stack Exchange's own limits: title 150 characters, body 30,000 characters.
@@ -90,7 +91,9 @@ def check_question(q: Question) -> CheckResult:
     doc = parse_body(body) if body.strip() else None
     prose = title + " " + (_prose(doc) if doc else "")
     words = _WORD.findall(prose)
-    if doc is not None and doc.code_chars > 0 and len(_WORD.findall(_prose(doc))) < 3:
+    if doc is not None and len(_WORD.findall(_prose(doc))) < 3 and (
+        doc.code_chars > 0 or pasted_code("body", mask_code(doc), doc.text, doc.soft_breaks)
+    ):
         warnings.append("The body is only code: say in words what the code should do and what goes wrong.")
     if len(words) < MIN_WORDS:
         warnings.append(f"Only {len(words)} word(s) of text: too little for a reliable score.")
@@ -103,9 +106,7 @@ def check_question(q: Question) -> CheckResult:
     return CheckResult(edited, warnings)
 
 
-def _prose(doc) -> str:  # type: ignore[no-untyped-def]
-    text = doc.text
-    for span in sorted((s for s in doc.spans if s.kind in ("code_block", "inline_code")),
-                       key=lambda s: -s.start):
-        text = text[: span.start] + " " + text[span.end:]
-    return text
+def _prose(doc: Document) -> str:
+    """The body's words outside code: code blocks, inline code and code pasted as text."""
+    text = mask_code(doc)
+    return blank(text, pasted_code("body", text, doc.text, doc.soft_breaks))

@@ -34,6 +34,17 @@ class Candidate:
     length: int | None = None
     replacement: str | None = None
     detail: str | None = None
+    #: The characters the edit really changes, when fewer than its whole span (capitalising
+    #: a field's sentence starts replaces one span but changes a letter here and there).
+    changes: tuple[tuple[int, int], ...] | None = None
+
+    def changed(self) -> tuple[tuple[int, int], ...]:
+        """Spans of the field this edit changes (empty when it has no place)."""
+        if self.changes is not None:
+            return self.changes
+        if self.start is None:
+            return ()
+        return ((self.start, self.start + (self.length or 0)),)
 
 
 @dataclass
@@ -176,18 +187,34 @@ def propose_lowercase(q: Question, signals: tuple[Any, ...], ref: Reference,
 
 
 def propose_code_for_errors(q: Question, signals: tuple[Any, ...], ref: Reference,
-                current: Mapping[str, float]) -> list[Candidate]:
+                            current: Mapping[str, float]) -> list[Candidate]:
+    """Wrap pasted code or an error message in a code block: each of the first two places
+    alone, and, when there are more, all of them in one edit (one span from the first to
+    the last, the text between unchanged), since leaving some unwrapped may gain nothing."""
+    wrap = "<pre><code>{}</code></pre>" if looks_like_html(q.body) else "\n```\n{}\n```\n"
+    found = sorted({span for x in signals
+                    if x.kind in ("error_outside_code", "code_outside_block") and x.field == "body"
+                    if (span := _span(x)) is not None}, key=lambda sp: (sp[0], -sp[1]))
+    spans: list[tuple[int, int]] = []
+    for sp in found:  # an error line inside a snippet is wrapped with the snippet
+        if not spans or sp[0] >= spans[-1][1]:
+            spans.append(sp)
     out = []
-    html = looks_like_html(q.body)
-    for s in [x for x in signals if x.kind in ("error_outside_code", "code_outside_block")][:2]:
-        span = _span(s)
-        if span is None or s.field != "body":
-            continue
-        text = q.body[span[0]:span[1]]
-        new = f"<pre><code>{text}</code></pre>" if html else f"\n```\n{text}\n```\n"
-        out.append(Candidate(edited=replace(q, "body", span[0], span[1], new), field="body",
-                             start=span[0], length=span[1] - span[0], replacement=new,
-                             detail=f"“{text[:80]}”"))
+    for a, b in spans[:2]:
+        text = q.body[a:b]
+        new = wrap.format(text)
+        out.append(Candidate(edited=replace(q, "body", a, b, new), field="body", start=a,
+                             length=b - a, replacement=new, detail=f"“{text[:80]}”"))
+    if len(spans) > 1:
+        start, end = spans[0][0], spans[-1][1]
+        pieces, last = [], start
+        for a, b in spans:
+            pieces += [q.body[last:a], wrap.format(q.body[a:b])]
+            last = b
+        new = "".join(pieces)
+        out.append(Candidate(edited=replace(q, "body", start, end, new), field="body",
+                             start=start, length=end - start, replacement=new,
+                             detail=f"{len(spans)} places", changes=tuple(spans)))
     return out
 
 
@@ -209,7 +236,7 @@ def propose_capitalize(q: Question, signals: tuple[Any, ...], ref: Reference,
         new = "".join(chars)
         out.append(Candidate(edited=replace(q, field_name, start, end, new), field=field_name,
                              start=start, length=end - start, replacement=new,
-                             detail=f"{len(spots)} place(s)"))
+                             detail=f"{len(spots)} place(s)", changes=tuple(spots)))
     return out
 
 

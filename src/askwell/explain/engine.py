@@ -31,11 +31,14 @@ PULL_DOWN = -1e-3
 
 
 def _overlap(a: Candidate, b: Candidate) -> bool:
-    """Two edits of the same text: applying one would move or undo the other."""
+    """Two edits of the same characters: applying one would move or undo the other. Edits
+    are applied one at a time and the text analysed again, so only what each one really
+    changes counts (capitalising sentence starts around a snippet doesn't touch it)."""
     if a.field is None or b.field is None or a.field != b.field or a.start is None or b.start is None:
         return False
-    a_end, b_end = a.start + (a.length or 0), b.start + (b.length or 0)
-    return (a.start < b_end and b.start < a_end) or a.start == b.start
+    if a.start == b.start:
+        return True
+    return any(s < f and t < e for s, e in a.changed() for t, f in b.changed())
 
 
 def severity(gain: float) -> str:

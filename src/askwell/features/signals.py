@@ -10,10 +10,11 @@ carries character offsets into the title or into the body's plain text
 characters can be found there, into the raw body the user sent (``source_start``/
 ``source_end``).
 
-Code (code blocks and inline code) is not prose: in :attr:`TextAnalysis.prose` it is
-replaced by blanks of the same length (blocks by line breaks, inline code by spaces), so
-offsets found in the prose are offsets in the body text, and no phrase or word inside code
-is counted.
+Code is not prose: in :attr:`TextAnalysis.prose` code blocks, inline code, and code or
+error messages pasted outside a block are replaced by blanks of the same length (line
+breaks; spaces for inline code), so offsets found in the prose are offsets in the body
+text, and no word inside code is counted. Whether code is in a block or pasted as text
+then changes the formatting features only, not the statistics of the prose around it.
 
 Phrase lists are English; on other languages the phrase counts are simply zero.
 """
@@ -21,6 +22,7 @@ Phrase lists are English; on other languages the phrase counts are simply zero.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -206,7 +208,7 @@ _ERROR_LINE = re.compile(
 _CODE_START = re.compile(
     r"(?:def|class|import|return|public|private|static|function|var|let|const|"
     r"#include|using|package|SELECT|INSERT|UPDATE|DELETE|CREATE)\s+\S"
-    r"|from\s+\S+\s+import\b|[\w.\[\]]+\s*=\s*[\w\"'(\[{-]"
+    r"|from\s+\S+\s+import\b|[\w.\[\]]+\s*(?:[-+*/%&|^]|<<|>>)?=\s*[\w\"'(\[{-]"
 )
 _CODE_INSIDE = re.compile(r"==|!=|=>|->|::|[A-Za-z_]\w*\([^()\n]*\)\s*[;:{]?\s*$|[;{}]\s*$")
 _CODE_CHARS = frozenset(";{}=()>:")
@@ -292,6 +294,16 @@ def mask_code(document: Document) -> str:
     return "".join(pieces)
 
 
+def blank(text: str, signals: list[Signal]) -> str:
+    """``text`` with each signal's characters replaced by line breaks (same length)."""
+    if not signals:
+        return text
+    chars = list(text)
+    for sig in signals:
+        chars[sig.start:sig.end] = "\n" * (sig.end - sig.start)
+    return "".join(chars)
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-case words (letters with inner apostrophes, typographic ones normalised)."""
     return _WORD.findall(text.lower().replace("’", "'"))
@@ -335,8 +347,9 @@ class WordStats(NamedTuple):
 class TextAnalysis:
     """Everything the features need from one question, computed once.
 
-    Eager: the parsed body, its prose (code blanked), the words of the title and of the
-    prose, and the body's sentences. Lazy (computed on first use, then kept): word counts,
+    Eager: the parsed body, the body with code blocks blanked (where signals are looked
+    for), the code and error messages pasted outside a block, the prose (all code
+    blanked), the words of the title and of the prose, and the body's sentences. Lazy (computed on first use, then kept): word counts,
     part-of-speech class counts, syllables, signals, punctuation counts, sentiment.
     """
 
@@ -345,7 +358,10 @@ class TextAnalysis:
         self.title: str = question.title or ""
         self.document: Document = parse_body(question.body or "")
         self.body: str = self.document.text
-        self.prose: str = mask_code(self.document)
+        self.outside_code: str = mask_code(self.document)
+        self.pasted: list[Signal] = pasted_code(
+            "body", self.outside_code, self.body, self.document.soft_breaks)
+        self.prose: str = blank(self.outside_code, self.pasted)
         self.title_words: list[str] = tokenize(self.title)
         self.body_words: list[str] = tokenize(self.prose)
         self.body_sentences: tuple[tuple[int, int], ...] = sentence_spans(self.prose)
@@ -420,7 +436,7 @@ class TextAnalysis:
             Signal(s.kind, s.field, s.start, s.end, s.text, s.start, s.end)
             for s in _find_in("title", self.title, self.title)
         ]
-        body = _find_in("body", self.prose, self.body)
+        body = _find_in("body", self.outside_code, self.body, self.pasted)
         if body:
             body = _locate_in_source(body, self.body, self.question.body or "")
         return (*title, *body)
@@ -431,7 +447,7 @@ class TextAnalysis:
         out = dict.fromkeys(SIGNAL_KINDS, 0)
         for s in self.signals:
             if s.kind == "all_caps":
-                source = self.title if s.field == "title" else self.prose
+                source = self.title if s.field == "title" else self.outside_code
                 out["all_caps"] += len(_CAPS_WORD.findall(source, s.start, s.end))  # words
             else:
                 out[s.kind] += 1
@@ -441,8 +457,10 @@ class TextAnalysis:
         return tuple(s for s in self.signals if s.kind == kind)
 
 
-def _find_in(field: Field, text: str, original: str) -> list[Signal]:
-    """Signals found in ``text`` (prose, code blanked); their text is cut from ``original``."""
+def _find_in(field: Field, text: str, original: str,
+             pasted: list[Signal] | None = None) -> list[Signal]:
+    """Signals found in ``text`` (code blocks blanked); their text is cut from ``original``.
+    ``pasted`` are the field's :func:`pasted_code` signals when already found."""
     if not text:
         return []
     out: list[Signal] = []
@@ -450,13 +468,43 @@ def _find_in(field: Field, text: str, original: str) -> list[Signal]:
     for m in _PHRASE_RE.finditer(low):
         start, end = m.span()
         out.append(Signal(_phrase_kind(low, start, end), field, start, end, original[start:end]))
+    if "!" in text or "??" in text:
+        for m in _PUNCT_RUN.finditer(text):
+            run = m.group()
+            if "!" in run or len(run) >= 3:
+                out.append(Signal("exclamation_run", field, m.start(), m.end(), run))
+    out.extend(_caps_runs(field, text, original))
+    if pasted is None:
+        pasted = pasted_code(field, text, original)
+    out.extend(pasted)
+    # Code is not prose: "def f(x):" or "for i in x:" don't need a capital letter.
+    code = [p for p in pasted if p.kind == "code_outside_block"]
+    out.extend(s for s in _lower_starts(field, text, original) if _outside(code, s.start))
+    out.sort(key=lambda s: (s.start, s.end, s.kind))
+    return out
+
+
+def pasted_code(field: Field, text: str, original: str,
+                soft_breaks: tuple[int, ...] = ()) -> list[Signal]:
+    """Code and error messages written outside a code block: ``error_outside_code`` lines
+    and ``code_outside_block`` snippets. Lines are the writer's own: ``soft_breaks`` are
+    the places where the text joined them (see :class:`Document`)."""
+    if not text:
+        return []
+    return _error_lines(field, text, original, soft_breaks) + _code_lines(
+        field, text, original, soft_breaks)
+
+
+def _error_lines(field: Field, text: str, original: str,
+                 soft_breaks: tuple[int, ...]) -> list[Signal]:
+    """Lines that look like a pasted error message (see :data:`_ERROR_LINE`)."""
+    out: list[Signal] = []
+    low = lowered(text)
     checked = -1
     for m in _ERROR_CUE.finditer(low):
-        line_start = text.rfind("\n", 0, m.start()) + 1
+        line_start, line_end = _line_around(text, m.start(), m.end(), soft_breaks)
         if line_start <= checked:
             continue
-        line_end = text.find("\n", m.end())
-        line_end = len(text) if line_end < 0 else line_end
         checked = line_end
         if _ERROR_LINE.search(text, line_start, line_end) is None:
             continue
@@ -464,52 +512,149 @@ def _find_in(field: Field, text: str, original: str) -> list[Signal]:
         first = line_start + len(line) - len(line.lstrip())
         last = line_start + len(line.rstrip())
         out.append(Signal("error_outside_code", field, first, last, original[first:last]))
-    if "!" in text or "??" in text:
-        for m in _PUNCT_RUN.finditer(text):
-            run = m.group()
-            if "!" in run or len(run) >= 3:
-                out.append(Signal("exclamation_run", field, m.start(), m.end(), run))
-    out.extend(_caps_runs(field, text, original))
-    code = _code_lines(field, text, original)
-    out.extend(code)
-    # Code is not prose: "def f(x):" or "for i in x:" don't need a capital letter.
-    out.extend(s for s in _lower_starts(field, text, original) if _outside(code, s.start))
-    out.sort(key=lambda s: (s.start, s.end, s.kind))
     return out
+
+
+def _line_around(text: str, start: int, end: int, soft_breaks: tuple[int, ...]) -> tuple[int, int]:
+    """The writer's line holding ``text[start:end]``: from the line break or soft break
+    before it to the one after it (a match that spans a soft break keeps both lines)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if soft_breaks:
+        i = bisect_left(soft_breaks, start)
+        if i and soft_breaks[i - 1] + 1 > line_start:
+            line_start = soft_breaks[i - 1] + 1
+        j = bisect_left(soft_breaks, end)
+        if j < len(soft_breaks) and soft_breaks[j] < line_end:
+            line_end = soft_breaks[j]
+    return line_start, line_end
 
 
 #: Lines a pasted snippet holds between its code-like lines ("else:", "}", an indented
 #: continuation, a blank line) without ending the snippet; at most this many in a row.
 _MAX_GAP_LINES = 3
 _SHORT_LINE = 12
+#: Lines of pasted output or data that read like a code block to a reader, though not
+#: code: a table rule ("-----", "|---|---|"), a table row ("a | b", "|a|b|"), a row
+#: ending in two or more numbers, an interpreter or shell prompt (">>> ", "$ pip"), a
+#: Markdown reference definition ("[1]: http://..."), a comment ("# ...", "// ...").
+#: Alone they are no snippet; they count toward a paragraph of pasted lines.
+_PREFORMATTED = re.compile(
+    r"[-=_~+|: ]*[-=_~]{4,}[-=_~+|: ]*$|[^|]*\|[^|]+\|.*|.*\S\s+\|\s+\S"
+    r"|(?:.*[^\d\s.,%+-]\s+)?[-+]?\d[\d.,%]*(?:\s+[-+]?\d[\d.,%]*)+$"
+    r"|>>>|\$ [a-z]|\[\w+\]:\s*\S+$|(?://|#)\s?\w"
+)
+#: TeX math ($...$, $$...$$): MathJax renders it, so it is neither code nor a table; and
+#: a TeX command (\frac, \begin) outside a Windows path marks a line of display math.
+_MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$")
+_TEX_COMMAND = re.compile(r"\\[A-Za-z]{2,}")
+_WINDOWS_PATH = re.compile(r"\b[A-Za-z]:\\")
+_CODE, _PASTED = 2, 1
+_NEWLINE = re.compile("\n")
 
 
-def _code_lines(field: Field, text: str, original: str) -> list[Signal]:
+def _code_like(line: str) -> int:
+    """:data:`_CODE` for a line of code (code punctuation with a statement start or a
+    code-like ending), :data:`_PASTED` for one of the :data:`_PREFORMATTED` shapes, else 0.
+    TeX math is taken out first."""
+    if "$" in line:
+        line = _MATH.sub(" ", line).strip()
+    if "\\" in line and _TEX_COMMAND.search(line) and not _WINDOWS_PATH.search(line):
+        return 0
+    if len(line) < 4:
+        return 0
+    if _CODE_CHARS.isdisjoint(line):
+        return _PASTED if len(line) >= 6 and _PREFORMATTED.match(line) else 0
+    if _CODE_START.match(line):
+        return _CODE
+    # prose may end a line with ";" ("2 weeks in the jug;"): alone that is no code
+    if _CODE_INSIDE.search(line) and (line[-1] != ";" or not _CODE_CHARS.isdisjoint(line[:-1])):
+        return _CODE
+    return _PASTED if len(line) >= 6 and _PREFORMATTED.match(line) else 0
+
+
+def _source_lines(text: str, soft_breaks: tuple[int, ...]) -> list[tuple[int, int, int]]:
+    """(start, end, paragraph) of each line as the writer typed it: lines end at a line
+    break of the text or at a soft break (a source line break the text joined)."""
+    cuts = sorted({m.start() for m in _NEWLINE.finditer(text)}.union(soft_breaks))
+    out: list[tuple[int, int, int]] = []
+    start = paragraph = 0
+    for cut in (*cuts, len(text)):
+        out.append((start, cut, paragraph))
+        if cut < len(text) and text[cut] == "\n":
+            paragraph += 1
+        start = cut + 1
+    return out
+
+
+def _line_kinds(text: str, lines: list[tuple[int, int, int]]) -> tuple[list[int], set[int]]:
+    """:func:`_code_like` of each line, with the lines of a pasted paragraph (two or more
+    lines, at least two and at least half of them code or pasted output) made code, but
+    for lines of prose before its first or after its last such line; and the paragraphs
+    of more than one line."""
+    kinds = [_code_like(text[a:b].strip()) for a, b, _ in lines]
+    by_paragraph: dict[int, list[int]] = {}
+    for i, (start, end, paragraph) in enumerate(lines):
+        if text[start:end].strip():
+            by_paragraph.setdefault(paragraph, []).append(i)
+    for members in by_paragraph.values():
+        hits = [i for i in members if kinds[i] > 0]
+        if len(members) < 2 or len(hits) < 2 or 2 * len(hits) < len(members):
+            continue
+        # the lines between the first and the last hit, and those around them that
+        # aren't prose (a table's header row, a last line of output)
+        first = next(j for j, i in enumerate(members) if kinds[i] or not _prose(text, lines[i]))
+        last = len(members) - next(
+            j for j, i in enumerate(reversed(members)) if kinds[i] or not _prose(text, lines[i]))
+        for i in members[first:last]:
+            kinds[i] = _CODE
+    return kinds, {p for p, members in by_paragraph.items() if len(members) >= 2}
+
+
+#: A line of prose: words, ending as a sentence or a lead-in does ("My code:").
+_PROSE_LINE = re.compile(r"(?:.*[^\W\d_]{2,}){2}.*[.?!:,]\s*$")
+
+
+def _prose(text: str, line: tuple[int, int, int]) -> bool:
+    return _PROSE_LINE.match(text, line[0], line[1]) is not None
+
+
+def _code_lines(field: Field, text: str, original: str,
+                soft_breaks: tuple[int, ...] = ()) -> list[Signal]:
     """Snippets of code written outside a code block (body only): one signal per run of
-    code-like lines, so wrapping it in a block is one edit that fixes the whole snippet."""
+    code-like lines, so wrapping it in a block is one edit that fixes the whole snippet.
+
+    Lines are the writer's own (a pasted snippet is joined into one paragraph by HTML and
+    Markdown alike). A line of code starts or grows a snippet, and so does a paragraph of
+    pasted lines (see :func:`_line_kinds`). A paragraph of several lines is a unit of the
+    source (in HTML one ``<p>``), so a snippet doesn't run from one into another: each
+    can be wrapped where it stands."""
     if field != "body":
         return []
+    lines = _source_lines(text, soft_breaks)
+    kinds, multi_line = _line_kinds(text, lines)
     out: list[tuple[int, int]] = []
     run: tuple[int, int] | None = None  # (first, last) of the snippet being grown
-    gap = 0
-    start = 0
-    for line in text.split("\n"):
-        end = start + len(line)
+    run_paragraph = gap = 0
+    for (start, end, paragraph), kind in zip(lines, kinds, strict=True):
+        line = text[start:end]
         body = line.strip()
-        if len(body) >= 4 and not _CODE_CHARS.isdisjoint(body) and (
-            _CODE_START.match(body) or _CODE_INSIDE.search(body)
+        if run is not None and body and paragraph != run_paragraph and (
+            paragraph in multi_line or run_paragraph in multi_line
         ):
+            out.append(run)
+            run, gap = None, 0
+        if kind == _CODE:
             first = start + len(line) - len(line.lstrip())
-            last = first + len(body)
-            run = (run[0] if run else first, last)
-            gap = 0
+            run = (run[0] if run else first, first + len(body))
+            run_paragraph, gap = paragraph, 0
         elif run is not None:
             continues = not body or line[:1] in " \t" or len(body) <= _SHORT_LINE
             gap += 1
             if not continues or gap > _MAX_GAP_LINES:
                 out.append(run)
                 run, gap = None, 0
-        start = end + 1
     if run is not None:
         out.append(run)
     return [Signal("code_outside_block", field, a, b, original[a:b]) for a, b in out]
@@ -627,13 +772,19 @@ _ENTITY_FORMS = {
 }
 
 
+#: What may stand between two words in the source where the text has white space: white
+#: space and line-break tags (lines of pasted code separated by "<br>").
+_FLEXIBLE_GAP = r"(?:\s|<br\s*/?>)+"
+
+
 def _flexible_part(part: str) -> str:
     return "".join(_ENTITY_FORMS.get(ch) or re.escape(ch) for ch in part)
 
 
 def _find_flexible(source: str, text: str, cursor: int) -> tuple[int, int]:
     """Find ``text`` in the source at or after ``cursor``: verbatim, else with any run of
-    white space matching any other and ``<>&"'`` matching their HTML entities."""
+    white space matching any other (or ``<br>``) and ``<>&"'`` matching their HTML
+    entities."""
     if not text:
         return -1, -1
     at = source.find(text, cursor)
@@ -644,7 +795,7 @@ def _find_flexible(source: str, text: str, cursor: int) -> tuple[int, int]:
         return -1, -1
     if len(parts) == 1 and not any(ch in _ENTITY_FORMS for ch in text):
         return -1, -1
-    m = re.compile(r"\s+".join(map(_flexible_part, parts))).search(source, cursor)
+    m = re.compile(_FLEXIBLE_GAP.join(map(_flexible_part, parts))).search(source, cursor)
     return (m.start(), m.end()) if m else (-1, -1)
 
 
