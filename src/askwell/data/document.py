@@ -139,8 +139,11 @@ def _render(
             # str.__contains__ is much faster than a regex scan; most pieces need no change.
             soft: list[int] = []
             if "\n" in raw:
-                soft = _soft_breaks(raw)
-                raw = ws(" ", raw)
+                if raw.isspace():  # white space between tags, the commonest piece with a "\n"
+                    soft, raw = [0], " "
+                else:
+                    soft = _soft_breaks(raw)
+                    raw = ws(" ", raw)
             elif "  " in raw or "\t" in raw or "\r" in raw or "\f" in raw or "\v" in raw:
                 raw = ws(" ", raw)
             if (n == 0 or pending or last == " " or last == "\n") and raw[0] == " ":

@@ -540,23 +540,35 @@ _SHORT_LINE = 12
 #: ending in two or more numbers, an interpreter or shell prompt (">>> ", "$ pip"), a
 #: Markdown reference definition ("[1]: http://..."), a comment ("# ...", "// ...").
 #: Alone they are no snippet; they count toward a paragraph of pasted lines.
-_PREFORMATTED = re.compile(
-    r"[-=_~+|: ]*[-=_~]{4,}[-=_~+|: ]*$|[^|]*\|[^|]+\|.*|.*\S\s+\|\s+\S"
-    r"|(?:.*[^\d\s.,%+-]\s+)?[-+]?\d[\d.,%]*(?:\s+[-+]?\d[\d.,%]*)+$"
-    r"|>>>|\$ [a-z]|\[\w+\]:\s*\S+$|(?://|#)\s?\w"
-)
+_RULE = re.compile(r"[-=_~+|: ]*[-=_~]{4,}[-=_~+|: ]*")
+_TABLE_ROW = re.compile(r"[^|]*\|[^|]+\||.*\S\s+\|\s+\S")
+_NUMBER_ROW = re.compile(r"(?:.*[^\d\s.,%+-]\s+)?[-+]?\d[\d.,%]*(?:\s+[-+]?\d[\d.,%]*)+")
+_PASTED_START = re.compile(r">>>|\$ [a-z]|\[\w+\]:\s*\S+$|(?://|#)\s?\w")
+
+
+def _pasted_shape(line: str) -> bool:
+    """One of the shapes of pasted output above (cheap tests first: most lines are prose)."""
+    if "|" in line and _TABLE_ROW.match(line):
+        return True
+    last = line[-1]
+    if last in "-=_~+|: " and _RULE.fullmatch(line):
+        return True
+    if (last.isdigit() or last == "%") and _NUMBER_ROW.fullmatch(line):
+        return True
+    return line[0] in ">$[/#" and _PASTED_START.match(line) is not None
+
+
 #: TeX math ($...$, $$...$$): MathJax renders it, so it is neither code nor a table; and
 #: a TeX command (\frac, \begin) outside a Windows path marks a line of display math.
 _MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$")
 _TEX_COMMAND = re.compile(r"\\[A-Za-z]{2,}")
 _WINDOWS_PATH = re.compile(r"\b[A-Za-z]:\\")
 _CODE, _PASTED = 2, 1
-_NEWLINE = re.compile("\n")
 
 
 def _code_like(line: str) -> int:
     """:data:`_CODE` for a line of code (code punctuation with a statement start or a
-    code-like ending), :data:`_PASTED` for one of the :data:`_PREFORMATTED` shapes, else 0.
+    code-like ending), :data:`_PASTED` for one of the :func:`_pasted_shape` shapes, else 0.
     TeX math is taken out first."""
     if "$" in line:
         line = _MATH.sub(" ", line).strip()
@@ -565,39 +577,60 @@ def _code_like(line: str) -> int:
     if len(line) < 4:
         return 0
     if _CODE_CHARS.isdisjoint(line):
-        return _PASTED if len(line) >= 6 and _PREFORMATTED.match(line) else 0
+        return _PASTED if len(line) >= 6 and _pasted_shape(line) else 0
     if _CODE_START.match(line):
         return _CODE
     # prose may end a line with ";" ("2 weeks in the jug;"): alone that is no code
     if _CODE_INSIDE.search(line) and (line[-1] != ";" or not _CODE_CHARS.isdisjoint(line[:-1])):
         return _CODE
-    return _PASTED if len(line) >= 6 and _PREFORMATTED.match(line) else 0
+    return _PASTED if len(line) >= 6 and _pasted_shape(line) else 0
 
 
-def _source_lines(text: str, soft_breaks: tuple[int, ...]) -> list[tuple[int, int, int]]:
-    """(start, end, paragraph) of each line as the writer typed it: lines end at a line
-    break of the text or at a soft break (a source line break the text joined)."""
-    cuts = sorted({m.start() for m in _NEWLINE.finditer(text)}.union(soft_breaks))
-    out: list[tuple[int, int, int]] = []
-    start = paragraph = 0
-    for cut in (*cuts, len(text)):
-        out.append((start, cut, paragraph))
-        if cut < len(text) and text[cut] == "\n":
-            paragraph += 1
-        start = cut + 1
+class _Line(NamedTuple):
+    """A line as the writer typed it: ``text[start:end]``, the paragraph (line of the text)
+    it is in, and its number (lines between two numbers are blank)."""
+
+    start: int
+    end: int
+    paragraph: int
+    number: int
+
+
+_NON_BLANK = re.compile(r"[^\n]*\S[^\n]*")
+
+
+def _source_lines(text: str, soft_breaks: tuple[int, ...]) -> list[_Line]:
+    """The non-blank lines as the writer typed them: lines of the text, cut again at each
+    soft break (a source line break the text joined). Code blocks are blanked to line
+    breaks, so most lines of a body with code are blank: they are only counted."""
+    out: list[_Line] = []
+    paragraph = last = 0
+    for m in _NON_BLANK.finditer(text):
+        start, end = m.span()
+        paragraph += text.count("\n", last, start)
+        last = start
+        first = bisect_left(soft_breaks, start)
+        stop = bisect_left(soft_breaks, end)
+        for k in range(first, stop):
+            cut = soft_breaks[k]
+            out.append(_Line(start, cut, paragraph, paragraph + k))
+            start = cut + 1
+        out.append(_Line(start, end, paragraph, paragraph + stop))
     return out
 
 
-def _line_kinds(text: str, lines: list[tuple[int, int, int]]) -> tuple[list[int], set[int]]:
+def _line_kinds(text: str, lines: list[_Line]) -> tuple[list[int], set[int]]:
     """:func:`_code_like` of each line, with the lines of a pasted paragraph (two or more
     lines, at least two and at least half of them code or pasted output) made code, but
     for lines of prose before its first or after its last such line; and the paragraphs
     of more than one line."""
-    kinds = [_code_like(text[a:b].strip()) for a, b, _ in lines]
+    kinds = [_code_like(text[line.start:line.end].strip()) for line in lines]
+    if not any(kinds):
+        return kinds, set()
     by_paragraph: dict[int, list[int]] = {}
-    for i, (start, end, paragraph) in enumerate(lines):
-        if text[start:end].strip():
-            by_paragraph.setdefault(paragraph, []).append(i)
+    for i, line in enumerate(lines):
+        if text[line.start:line.end].strip():
+            by_paragraph.setdefault(line.paragraph, []).append(i)
     for members in by_paragraph.values():
         hits = [i for i in members if kinds[i] > 0]
         if len(members) < 2 or len(hits) < 2 or 2 * len(hits) < len(members):
@@ -616,8 +649,8 @@ def _line_kinds(text: str, lines: list[tuple[int, int, int]]) -> tuple[list[int]
 _PROSE_LINE = re.compile(r"(?:.*[^\W\d_]{2,}){2}.*[.?!:,]\s*$")
 
 
-def _prose(text: str, line: tuple[int, int, int]) -> bool:
-    return _PROSE_LINE.match(text, line[0], line[1]) is not None
+def _prose(text: str, line: _Line) -> bool:
+    return _PROSE_LINE.match(text, line.start, line.end) is not None
 
 
 def _code_lines(field: Field, text: str, original: str,
@@ -634,25 +667,28 @@ def _code_lines(field: Field, text: str, original: str,
         return []
     lines = _source_lines(text, soft_breaks)
     kinds, multi_line = _line_kinds(text, lines)
+    if _CODE not in kinds:
+        return []
     out: list[tuple[int, int]] = []
     run: tuple[int, int] | None = None  # (first, last) of the snippet being grown
-    run_paragraph = gap = 0
-    for (start, end, paragraph), kind in zip(lines, kinds, strict=True):
-        line = text[start:end]
-        body = line.strip()
-        if run is not None and body and paragraph != run_paragraph and (
-            paragraph in multi_line or run_paragraph in multi_line
-        ):
-            out.append(run)
-            run, gap = None, 0
+    run_paragraph = gap = previous = 0
+    for line, kind in zip(lines, kinds, strict=True):
+        if run is not None:
+            gap += line.number - previous - 1  # blank lines hold a snippet together
+            if gap > _MAX_GAP_LINES or (line.paragraph != run_paragraph and (
+                    line.paragraph in multi_line or run_paragraph in multi_line)):
+                out.append(run)
+                run, gap = None, 0
+        previous = line.number
+        raw = text[line.start:line.end]
+        body = raw.strip()
         if kind == _CODE:
-            first = start + len(line) - len(line.lstrip())
+            first = line.start + len(raw) - len(raw.lstrip())
             run = (run[0] if run else first, first + len(body))
-            run_paragraph, gap = paragraph, 0
+            run_paragraph, gap = line.paragraph, 0
         elif run is not None:
-            continues = not body or line[:1] in " \t" or len(body) <= _SHORT_LINE
             gap += 1
-            if not continues or gap > _MAX_GAP_LINES:
+            if not (raw[:1] in " \t" or len(body) <= _SHORT_LINE) or gap > _MAX_GAP_LINES:
                 out.append(run)
                 run, gap = None, 0
     if run is not None:
