@@ -46,7 +46,9 @@ class SuggestionOut(BaseModel):
     gain: float = Field(description="Rise in score when the edit is made (re-scored).")
     mechanical: bool
     field: Literal["title", "body", "tags"] | None = None
-    start: int | None = Field(default=None, description="Python str index into `field`.")
+    start: int | None = Field(
+        default=None,
+        description="Python str index into `field` as sent; apply one suggestion, then re-analyse.")
     length: int | None = None
     replacement: str | None = None
     detail: str | None = None
