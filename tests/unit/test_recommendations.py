@@ -396,3 +396,19 @@ def test_dropping_the_title_question_mark_never_raises_the_score(analyzer: Analy
         flat = Question(title[:-1], row["body_html"], tuple(row["tags"]), row["site"])
         assert analyzer.analyze(flat).score < analyzer.analyze(asked).score
         assert "title_question" in {s.id for s in analyzer.analyze(flat).suggestions[:3]}
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.8, 0.92, 0.99])
+def test_every_verdict_band_exists_in_order_whatever_the_threshold(threshold: float) -> None:
+    from askwell.explain.verdict import strong_at, verdict
+
+    scores = np.linspace(0.0, 1.0, 2001)
+    bands = [verdict(float(s), threshold) for s in scores]
+    order = ["likely_closed", "at_risk", "fine", "strong"]
+    ranks = [order.index(b) for b in bands]
+    assert ranks == sorted(ranks)  # bands never go back down as the score rises
+    assert set(bands) == set(order)
+    assert verdict(threshold, threshold) == "fine" and verdict(threshold - 1e-6, threshold) != "fine"
+    assert strong_at(threshold) > threshold
+    # "likely closed" means below the threshold and more likely than not to do badly
+    assert all(s < 0.5 and s < threshold for s, b in zip(scores, bands, strict=True) if b == "likely_closed")

@@ -4,19 +4,32 @@ from __future__ import annotations
 
 from askwell.explain.schema import Verdict
 
-#: Band edges on the calibrated probability of being well received. "fine" starts at the
-#: model's decision threshold; "strong" and "likely_closed" are the outer bands where the
-#: calibrated probability itself is far from a coin flip.
-STRONG_AT = 0.75
-LIKELY_CLOSED_BELOW = 0.25
+#: Band edges on the calibrated probability of being well received, relative to the
+#: model's decision threshold so every band exists whatever it is: "fine" from the
+#: threshold, "strong" from halfway between it and 1 (0.75 at least); "at risk" below the
+#: threshold, "likely_closed" below halfway between 0 and it (and never above 0.5: more
+#: likely than not to be poorly received). On a label that is 93% good the threshold sits
+#: near 0.92, and fixed edges at 0.75 and 0.25 left no room for "fine".
+STRONG_AT_LEAST = 0.75
+LIKELY_CLOSED_AT_MOST = 0.5
+
+
+def strong_at(threshold: float) -> float:
+    """Where "strong" starts for a model with this decision threshold."""
+    return max(STRONG_AT_LEAST, (threshold + 1.0) / 2.0)
+
+
+def likely_closed_below(threshold: float) -> float:
+    """Where "likely_closed" ends for a model with this decision threshold."""
+    return min(LIKELY_CLOSED_AT_MOST, threshold / 2.0)
 
 
 def verdict(score: float, threshold: float) -> Verdict:
-    if score >= max(STRONG_AT, threshold):
+    if score >= strong_at(threshold):
         return "strong"
     if score >= threshold:
         return "fine"
-    if score < min(LIKELY_CLOSED_BELOW, threshold):
+    if score < likely_closed_below(threshold):
         return "likely_closed"
     return "at_risk"
 
