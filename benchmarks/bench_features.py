@@ -11,6 +11,8 @@ Pinned to one core. Prints:
 - cost per stage and per feature group (µs per question), where the shared analysis
   (parse + words + sentences) is counted once and each group is timed on fresh analyses,
   so a group is charged for the lazy pieces it needs (signals, word statistics...);
+- the time to analyse adversarial 20,000-character lines (regexes that backtrack blow up
+  on them: a pasted line can be that long);
 - the off-the-shelf alternatives we replaced (textstat, vaderSentiment) on the same
   texts, and how closely our versions agree with them;
 - each feature's ROC AUC alone against the ``grade`` label, pooled and averaged within
@@ -117,6 +119,30 @@ def group_costs(questions: list, rounds: int) -> dict[str, float]:
                     _ = a.word_counts
             times.append(_timed(lambda a=analyses, st=stage: [getattr(x, st) for x in a]))
         out[f"stage {stage}"] = _per_question_us(min(times), len(questions))
+    return out
+
+
+#: Lines that make a backtracking regex blow up (quadratic or worse): each is analysed
+#: inside a pasted paragraph, where every line detector runs on it.
+ADVERSARIAL = {
+    "words": "word " * 4000, "rule with a letter": "-" * 10000 + "a" + "-" * 10000,
+    "underscores": "_" * 20000 + " Name _", "pipes": "|" * 20000 + "a",
+    "spaces then pipe": "a" + " " * 20000 + "|x", "numbers": "x" + " 1" * 10000,
+    "open calls": "f(" * 10000 + "x;", "long word call": "a" * 20000 + "(",
+    "assignments": "a = " * 5000, "commas": "ab, " * 5000 + ";", "tex": "\\frac " * 4000,
+    "dollars": "$" * 20000, "prompts": ">>> " * 5000, "error cue": "error " * 4000,
+}
+
+
+def adversarial_ms() -> dict[str, float]:
+    """Milliseconds to analyse each adversarial 20k-character line (features + signals)."""
+    from askwell.features import features_for
+    from askwell.question import Question
+
+    out = {}
+    for name, line in ADVERSARIAL.items():
+        q = Question("t", f"<p>x = 1\n{line}\ny = 2\nz = 3</p>")
+        out[name] = round(_timed(lambda q=q: features_for(q)) * 1000, 1)
     return out
 
 
@@ -279,6 +305,7 @@ def main() -> None:
     report["latency"] = latency(sample, repeats=1 if args.quick else 2)
     report["batch"] = throughput(questions, rounds=1 if args.quick else 3)
     report["cost_us_per_question"] = group_costs(sample, rounds=1 if args.quick else 3)
+    report["adversarial_ms"] = adversarial_ms()
     alt, _, _ = alternatives(sample[:500])
     report["alternatives"] = alt
     if not args.no_auc:
@@ -309,6 +336,10 @@ def _print(report: dict[str, Any]) -> None:
     print("cost per question (µs, one core):")
     for k, v in report["cost_us_per_question"].items():
         print(f"  {k:45s} {v:8.1f}")
+    adv = report["adversarial_ms"]
+    worst = max(adv, key=adv.get)
+    print(f"adversarial 20k-character lines: worst {adv[worst]} ms ({worst}); "
+          + ", ".join(f"{k} {v}" for k, v in adv.items()))
     print("replaced alternatives on the same prose:")
     for k, v in report["alternatives"].items():
         print(f"  {k:45s} {v}")

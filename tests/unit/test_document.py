@@ -64,6 +64,19 @@ def test_markdown_lines_of_one_paragraph_are_soft_breaks():
     assert doc.soft_breaks == (len("first line"),)
 
 
+def test_soft_breaks_where_the_break_joins_a_space_already_written_and_nbsp_kept():
+    doc = parse_html("<p>foo <b>\nbar</b></p>")
+    assert (doc.text, doc.soft_breaks) == ("foo bar", (3,))
+    doc = parse_html("<p>a<b>x</b>\xa0\n<b>y</b></p>")
+    assert doc.text == "ax\xa0 y" and doc.soft_breaks == (3,)
+
+
+def test_line_breaks_between_table_cells_are_not_soft_breaks():
+    doc = parse_body("| Function | Result |\n|---|---|\n| f(x) | 1 |\n| g(y) | 2 |")
+    assert doc.text == "Function Result \nf(x) 1 \ng(y) 2"
+    assert doc.soft_breaks == ()
+
+
 def test_code_chars_counts_nested_code_once():
     doc = Document(
         "abcdefghij",

@@ -331,6 +331,28 @@ def test_prose_math_and_lone_rules_are_not_code(body: str) -> None:
     assert _snippets(body) == []
 
 
+def test_a_snippet_starts_at_its_code_not_at_the_lines_before_its_lead_in() -> None:
+    assert [t for t, _ in _snippets("Hi everyone\nI have this code:\nx = 1;\ny = 2;")] == ["x = 1; y = 2;"]
+
+
+def test_a_markdown_table_of_calls_is_not_pasted_code() -> None:
+    assert _snippets("| Function | Result |\n|---|---|\n| f(x) | 1 |\n| g(y) | 2 |") == []
+
+
+def test_error_messages_on_a_soft_line_are_found_and_only_whole_ones_leave_the_prose() -> None:
+    from askwell.features.signals import analyze_text
+
+    a = analyze_text(Question("t", "I ran it and got\nerror: file not found"))
+    assert [s.text for s in a.signals if s.kind == "error_outside_code"] == ["error: file not found"]
+    assert a.body_words == ["i", "ran", "it", "and", "got"]  # the message is not prose
+    sentence = ("<p>Every time I run my script I get TypeError: unsupported operand and I have no "
+                "idea why.</p>")
+    a = analyze_text(Question("t", sentence))
+    assert [s.kind for s in a.signals if s.kind == "error_outside_code"] == ["error_outside_code"]
+    assert len(a.body_words) == 17  # a sentence that mentions an error stays prose
+    assert not any("only code" in w for w in check_question(Question("Why?", sentence)).warnings)
+
+
 def test_a_snippet_does_not_run_from_one_pasted_paragraph_into_the_next() -> None:
     body = ("<p>&gt;&gt;&gt; 0x12AF\n4783\n&gt;&gt;&gt; 0x100\n256</p>\n<p>and octal:</p>\n"
             "<p>&gt;&gt;&gt; 0o1267\n695\n&gt;&gt;&gt; 0o100\n64</p>")

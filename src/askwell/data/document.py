@@ -127,6 +127,7 @@ def _render(
     parts: list[str] = []
     spans: list[Span] = []
     breaks: list[int] = []
+    tables = 0  # depth of <table> elements being walked
     n = 0  # characters emitted so far
     last = ""  # the last character emitted
     pending = False  # a line break is owed before the next visible text
@@ -139,19 +140,24 @@ def _render(
             # str.__contains__ is much faster than a regex scan; most pieces need no change.
             soft: list[int] = []
             if "\n" in raw:
-                if raw.isspace():  # white space between tags, the commonest piece with a "\n"
+                # white space between tags is the commonest piece with a "\n" (NBSP stays)
+                if not raw.strip(" \t\r\n\f\v"):
                     soft, raw = [0], " "
                 else:
                     soft = _soft_breaks(raw)
                     raw = ws(" ", raw)
+                if tables:  # line breaks between table cells and rows are not the writer's
+                    soft = []
             elif "  " in raw or "\t" in raw or "\r" in raw or "\f" in raw or "\v" in raw:
                 raw = ws(" ", raw)
             if (n == 0 or pending or last == " " or last == "\n") and raw[0] == " ":
                 cut = len(raw)
                 raw = raw.lstrip(" ")
+                cut -= len(raw)
+                if soft and soft[0] < cut and last == " " and not pending and breaks[-1:] != [n - 1]:
+                    breaks.append(n - 1)  # the break joined the space already written
                 if not raw:
                     return
-                cut -= len(raw)
                 soft = [at - cut for at in soft if at >= cut]
             if pending:
                 parts.append("\n")
@@ -167,7 +173,7 @@ def _render(
         last = raw[-1]
 
     def walk(el: etree._Element, pre: bool) -> None:
-        nonlocal n, last, pending
+        nonlocal n, last, pending, tables
         tag = el.tag
         if tag.__class__ is not str or (tag := tag.lower()) in drop:
             if el.tail:
@@ -191,10 +197,13 @@ def _render(
             put(f"[{alt}]", False)
         else:
             inner = pre or tag == "pre"
+            table = tag == "table"
+            tables += table
             if el.text:
                 put(el.text, inner)
             for child in el:
                 walk(child, inner)
+            tables -= table
         if kind is not None:
             spans.append(Span(kind, start, n))
         if is_block and n and last != "\n":

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from askwell.data.document import Document, parse_body
-from askwell.features.signals import blank, mask_code, pasted_code
+from askwell.features.signals import mask_code, pasted_code, prose_of
 from askwell.question import Question
 
 #: Stack Exchange's own limits: title 150 characters, body 30,000 characters.
@@ -109,4 +109,4 @@ def check_question(q: Question) -> CheckResult:
 def _prose(doc: Document) -> str:
     """The body's words outside code: code blocks, inline code and code pasted as text."""
     text = mask_code(doc)
-    return blank(text, pasted_code("body", text, doc.text, doc.soft_breaks))
+    return prose_of(text, pasted_code("body", text, doc.text, doc.soft_breaks))

@@ -210,7 +210,9 @@ _CODE_START = re.compile(
     r"#include|using|package|SELECT|INSERT|UPDATE|DELETE|CREATE)\s+\S"
     r"|from\s+\S+\s+import\b|[\w.\[\]]+\s*(?:[-+*/%&|^]|<<|>>)?=\s*[\w\"'(\[{-]"
 )
-_CODE_INSIDE = re.compile(r"==|!=|=>|->|::|[A-Za-z_]\w*\([^()\n]*\)\s*[;:{]?\s*$|[;{}]\s*$")
+_CODE_INSIDE = re.compile(
+    r"==|!=|=>|->|::|(?<![A-Za-z_])[A-Za-z_]\w*\([^()\n]*\)\s*[;:{]?\s*$|[;{}]\s*$"
+)  # (a call is tried from the start of its name only: linear on long words)
 _CODE_CHARS = frozenset(";{}=()>:")
 #: A sentence that starts with a lower-case letter (at the start, after a sentence end
 #: or a line break), and the pronoun "i" written in lower case.
@@ -294,6 +296,13 @@ def mask_code(document: Document) -> str:
     return "".join(pieces)
 
 
+def prose_of(outside_code: str, pasted: list[Signal]) -> str:
+    """The prose: ``outside_code`` with pasted code blanked too, and the error lines that
+    are an error message from their start ("TypeError: ...", not "I get TypeError: ...")."""
+    return blank(outside_code, [s for s in pasted if s.kind == "code_outside_block"
+                                or _ERROR_LINE.match(s.text) is not None])
+
+
 def blank(text: str, signals: list[Signal]) -> str:
     """``text`` with each signal's characters replaced by line breaks (same length)."""
     if not signals:
@@ -361,7 +370,7 @@ class TextAnalysis:
         self.outside_code: str = mask_code(self.document)
         self.pasted: list[Signal] = pasted_code(
             "body", self.outside_code, self.body, self.document.soft_breaks)
-        self.prose: str = blank(self.outside_code, self.pasted)
+        self.prose: str = prose_of(self.outside_code, self.pasted)
         self.title_words: list[str] = tokenize(self.title)
         self.body_words: list[str] = tokenize(self.prose)
         self.body_sentences: tuple[tuple[int, int], ...] = sentence_spans(self.prose)
@@ -506,9 +515,9 @@ def _error_lines(field: Field, text: str, original: str,
         if line_start <= checked:
             continue
         checked = line_end
-        if _ERROR_LINE.search(text, line_start, line_end) is None:
+        line = text[line_start:line_end]  # a slice: "^" must match where a soft line starts
+        if _ERROR_LINE.search(line) is None:
             continue
-        line = text[line_start:line_end]
         first = line_start + len(line) - len(line.lstrip())
         last = line_start + len(line.rstrip())
         out.append(Signal("error_outside_code", field, first, last, original[first:last]))
@@ -540,22 +549,35 @@ _SHORT_LINE = 12
 #: ending in two or more numbers, an interpreter or shell prompt (">>> ", "$ pip"), a
 #: Markdown reference definition ("[1]: http://..."), a comment ("# ...", "// ...").
 #: Alone they are no snippet; they count toward a paragraph of pasted lines.
-_RULE = re.compile(r"[-=_~+|: ]*[-=_~]{4,}[-=_~+|: ]*")
-_TABLE_ROW = re.compile(r"[^|]*\|[^|]+\||.*\S\s+\|\s+\S")
-_NUMBER_ROW = re.compile(r"(?:.*[^\d\s.,%+-]\s+)?[-+]?\d[\d.,%]*(?:\s+[-+]?\d[\d.,%]*)+")
+_RULE_CHARS = frozenset("-=_~+|: ")
+_RULE_RUN = re.compile(r"[-=_~]{4}")
+_TABLE_ROW = re.compile(r"[^|]*\|[^|]+\||.*?\S\s+\|\s+\S")
+_NUMBER = re.compile(r"[-+]?\d[\d.,%]*")
 _PASTED_START = re.compile(r">>>|\$ [a-z]|\[\w+\]:\s*\S+$|(?://|#)\s?\w")
 
 
 def _pasted_shape(line: str) -> bool:
-    """One of the shapes of pasted output above (cheap tests first: most lines are prose)."""
+    """One of the shapes of pasted output above. Linear in the line's length (a pasted
+    line may run to thousands of characters); cheap tests first, as most lines are prose."""
     if "|" in line and _TABLE_ROW.match(line):
         return True
     last = line[-1]
-    if last in "-=_~+|: " and _RULE.fullmatch(line):
+    if last in "-=_~+|:" and _RULE_CHARS.issuperset(line) and _RULE_RUN.search(line):
         return True
-    if (last.isdigit() or last == "%") and _NUMBER_ROW.fullmatch(line):
+    if (last.isdigit() or last == "%") and _number_row(line):
         return True
     return line[0] in ">$[/#" and _PASTED_START.match(line) is not None
+
+
+def _number_row(line: str) -> bool:
+    """A row ending in two or more numbers, after a word that doesn't end in a digit."""
+    tokens = line.split()
+    tail = 0
+    for token in reversed(tokens):
+        if not _NUMBER.fullmatch(token):
+            break
+        tail += 1
+    return tail >= 2 and (tail == len(tokens) or tokens[-tail - 1][-1] not in "0123456789.,%+-")
 
 
 #: TeX math ($...$, $$...$$): MathJax renders it, so it is neither code nor a table; and
@@ -596,7 +618,7 @@ class _Line(NamedTuple):
     number: int
 
 
-_NON_BLANK = re.compile(r"[^\n]*\S[^\n]*")
+_NON_BLANK = re.compile(r"[^\n]*\S")
 
 
 def _source_lines(text: str, soft_breaks: tuple[int, ...]) -> list[_Line]:
@@ -621,9 +643,9 @@ def _source_lines(text: str, soft_breaks: tuple[int, ...]) -> list[_Line]:
 
 def _line_kinds(text: str, lines: list[_Line]) -> tuple[list[int], set[int]]:
     """:func:`_code_like` of each line, with the lines of a pasted paragraph (two or more
-    lines, at least two and at least half of them code or pasted output) made code, but
-    for lines of prose before its first or after its last such line; and the paragraphs
-    of more than one line."""
+    lines, at least two and at least half of them code or pasted output) made code from
+    its first to its last such line, with the lines next to those that aren't prose; and
+    the paragraphs of more than one line."""
     kinds = [_code_like(text[line.start:line.end].strip()) for line in lines]
     if not any(kinds):
         return kinds, set()
@@ -635,22 +657,29 @@ def _line_kinds(text: str, lines: list[_Line]) -> tuple[list[int], set[int]]:
         hits = [i for i in members if kinds[i] > 0]
         if len(members) < 2 or len(hits) < 2 or 2 * len(hits) < len(members):
             continue
-        # the lines between the first and the last hit, and those around them that
-        # aren't prose (a table's header row, a last line of output)
-        first = next(j for j, i in enumerate(members) if kinds[i] or not _prose(text, lines[i]))
-        last = len(members) - next(
-            j for j, i in enumerate(reversed(members)) if kinds[i] or not _prose(text, lines[i]))
+        # the lines from the first to the last hit, and the lines next to them that aren't
+        # prose (a table's header row, a last line of output)
+        first = members.index(hits[0])
+        while first and not _prose(text, lines[members[first - 1]]):
+            first -= 1
+        last = members.index(hits[-1]) + 1
+        while last < len(members) and not _prose(text, lines[members[last]]):
+            last += 1
         for i in members[first:last]:
             kinds[i] = _CODE
     return kinds, {p for p, members in by_paragraph.items() if len(members) >= 2}
 
 
-#: A line of prose: words, ending as a sentence or a lead-in does ("My code:").
-_PROSE_LINE = re.compile(r"(?:.*[^\W\d_]{2,}){2}.*[.?!:,]\s*$")
+_LETTERS = re.compile(r"[^\W\d_]{2,}")
 
 
 def _prose(text: str, line: _Line) -> bool:
-    return _PROSE_LINE.match(text, line.start, line.end) is not None
+    """A line of prose: two words or more, ending as a sentence or a lead-in does."""
+    body = text[line.start:line.end].rstrip()
+    if not body or body[-1] not in ".?!:,":
+        return False
+    words = _LETTERS.finditer(body)
+    return next(words, None) is not None and next(words, None) is not None
 
 
 def _code_lines(field: Field, text: str, original: str,
