@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +68,8 @@ def _remove_tried(q) -> str:  # type: ignore[no-untyped-def]
 
 
 def degradations() -> list[tuple[str, Callable, Callable, set[str], bool]]:
-    from askwell.question import Question
+    """Each degradation changes the text only: the author's history and the site stay, so
+    a change of score is the degradation's own."""
 
     def has(kind):  # type: ignore[no-untyped-def]
         from askwell.features import find_signals
@@ -76,22 +78,22 @@ def degradations() -> list[tuple[str, Callable, Callable, set[str], bool]]:
 
     return [
         ("drop_title_question_mark", lambda q: q.title.rstrip().endswith("?"),
-         lambda q: Question(q.title.rstrip().rstrip("?"), q.body, q.tags, q.site),
+         lambda q: replace(q, title=q.title.rstrip().rstrip("?")),
          {"title_question"}, True),
         ("strip_code_formatting", lambda q: "<pre" in q.body,
-         lambda q: Question(q.title, _strip_code(q.body), q.tags, q.site),
+         lambda q: replace(q, body=_strip_code(q.body)),
          {"code_block_error", "add_code"}, True),
         ("lowercase_everything", lambda q: True,
-         lambda q: Question(q.title.lower(), q.body.lower(), q.tags, q.site),
+         lambda q: replace(q, title=q.title.lower(), body=q.body.lower()),
          {"capitalize"}, True),
         ("add_urgent_please_help", lambda q: True,
-         lambda q: Question(q.title, "<p>URGENT please help!!!</p>" + q.body, q.tags, q.site),
+         lambda q: replace(q, body="<p>URGENT please help!!!</p>" + q.body),
          {"remove_urgency", "remove_begging", "calm_punctuation", "lowercase_shouting"}, True),
         ("cut_body_to_one_sentence", lambda q: len(q.body) > 400,
-         lambda q: Question(q.title, _one_sentence(q.body), q.tags, q.site),
+         lambda q: replace(q, body=_one_sentence(q.body)),
          {"add_detail"}, False),
         ("remove_what_i_tried", has("tried"),
-         lambda q: Question(q.title, _remove_tried(q), q.tags, q.site),
+         lambda q: replace(q, body=_remove_tried(q)),
          {"add_tried"}, False),
     ]
 
