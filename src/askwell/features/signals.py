@@ -299,11 +299,11 @@ def mask_code(document: Document) -> str:
 def prose_of(outside_code: str, pasted: list[Signal]) -> str:
     """The prose: ``outside_code`` with pasted code blanked too, and the error lines that
     are an error message from their start ("TypeError: ...", not "I get TypeError: ...")."""
-    return blank(outside_code, [s for s in pasted if s.kind == "code_outside_block"
-                                or _ERROR_LINE.match(s.text) is not None])
+    return _blank(outside_code, [s for s in pasted if s.kind == "code_outside_block"
+                                 or _ERROR_LINE.match(s.text) is not None])
 
 
-def blank(text: str, signals: list[Signal]) -> str:
+def _blank(text: str, signals: list[Signal]) -> str:
     """``text`` with each signal's characters replaced by line breaks (same length)."""
     if not signals:
         return text
@@ -358,8 +358,9 @@ class TextAnalysis:
 
     Eager: the parsed body, the body with code blocks blanked (where signals are looked
     for), the code and error messages pasted outside a block, the prose (all code
-    blanked), the words of the title and of the prose, and the body's sentences. Lazy (computed on first use, then kept): word counts,
-    part-of-speech class counts, syllables, signals, punctuation counts, sentiment.
+    blanked), the words of the title and of the prose, and the body's sentences. Lazy
+    (computed on first use, then kept): word counts, part-of-speech class counts,
+    syllables, signals, punctuation counts, sentiment.
     """
 
     def __init__(self, question: Question) -> None:
