@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from askwell.explain.checks import check_question
-from askwell.explain.edits import OPERATORS, Reference
+from askwell.explain.edits import OPERATORS, Candidate, Reference
 from askwell.explain.engine import Analyzer
 from askwell.explain.schema import ModelRef
 from askwell.features import find_signals, specs
@@ -385,13 +385,8 @@ def test_capitalising_around_a_snippet_does_not_hide_wrapping_it() -> None:
     (wrap,) = _propose("code_block_error", q)
     assert cap.start < wrap.start and wrap.start + wrap.length < cap.start + cap.length
     assert not _overlap(cap, wrap)  # the capitals change no character of the snippet
-    assert _overlap(cap, replace_span(cap, 3))  # an edit of a capitalised letter does conflict
-
-
-def replace_span(c, at: int):  # type: ignore[no-untyped-def]
-    from askwell.explain.edits import Candidate
-
-    return Candidate(field=c.field, start=at, length=1, replacement="X")
+    last_capital = Candidate(field="body", start=cap.changes[-1][0], length=1, replacement="X")
+    assert cap.changes[-1][0] != cap.start and _overlap(cap, last_capital)  # it conflicts
 
 
 def test_fault_units_count_per_occurrence_up_to_the_cap() -> None:

@@ -11,8 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from askwell.data.document import Document, parse_body
-from askwell.features.signals import mask_code, pasted_code, prose_of
+from askwell.features.signals import analyze_text
 from askwell.question import Question
 
 #: Stack Exchange's own limits: title 150 characters, body 30,000 characters.
@@ -88,11 +87,13 @@ def check_question(q: Question) -> CheckResult:
         warnings.append("There is no body: say what you are trying to do, what you tried and what happened.")
     if _SCRIPT.search(body) or _SCRIPT.search(title):
         warnings.append("Scripts, styles and embedded objects are ignored; only the text was analysed.")
-    doc = parse_body(body) if body.strip() else None
-    prose = title + " " + (_prose(doc) if doc else "")
+    # the same analysis the features use: its prose leaves out code, pasted code included
+    analysis = analyze_text(Question(title, body)) if body.strip() else None
+    body_prose = analysis.prose if analysis else ""
+    prose = title + " " + body_prose
     words = _WORD.findall(prose)
-    if doc is not None and len(_WORD.findall(_prose(doc))) < 3 and (
-        doc.code_chars > 0 or pasted_code("body", mask_code(doc), doc.text, doc.soft_breaks)
+    if analysis is not None and len(_WORD.findall(body_prose)) < 3 and (
+        analysis.document.code_chars > 0 or analysis.pasted
     ):
         warnings.append("The body is only code: say in words what the code should do and what goes wrong.")
     if len(words) < MIN_WORDS:
@@ -105,8 +106,3 @@ def check_question(q: Question) -> CheckResult:
                       q.author_prior_answers, q.author_account_age_days)
     return CheckResult(edited, warnings)
 
-
-def _prose(doc: Document) -> str:
-    """The body's words outside code: code blocks, inline code and code pasted as text."""
-    text = mask_code(doc)
-    return prose_of(text, pasted_code("body", text, doc.text, doc.soft_breaks))
