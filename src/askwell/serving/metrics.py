@@ -49,8 +49,9 @@ class Metrics:
         self.log_written = Counter("askwell_log_written_total", "Rows written to the prediction log.",
                                    ["table"], registry=r)
         self.log_dropped = Counter("askwell_log_dropped_total",
-                                   "Log rows dropped (queue full, or database unreachable too long).",
-                                   ["table"], registry=r)
+                                   "Log rows dropped, by reason: queue_full, unreachable (the "
+                                   "database was away too long), bad_row (refused by the "
+                                   "database), duplicate.", ["table", "reason"], registry=r)
         self.log_retries = Counter("askwell_log_retries_total", "Failed database writes retried.",
                                    registry=r)
         self.log_queue = Gauge("askwell_log_queue_depth", "Log rows waiting to be written.",

@@ -9,6 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_TAGS = 10
 MAX_TAG_CHARS = 64
+#: Fields that are stored (prediction log, feedback) hold no control characters: PostgreSQL
+#: refuses NUL in text, and an identifier with control characters is no identifier.
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+#: Free text that is stored: line breaks and tabs are fine, other control characters are not.
+TEXT_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+#: A request id, as the service makes them (and as a client may send in X-Request-ID).
+REQUEST_ID = r"^[A-Za-z0-9._-]{1,64}$"
 
 
 class AnalyzeRequest(BaseModel):
@@ -23,7 +30,8 @@ class AnalyzeRequest(BaseModel):
     body: str = Field(default="", description="The body (Markdown or HTML), as typed.")
     tags: list[str] | str = Field(default_factory=list,
                                   description="Tags: a list, or one comma-separated string.")
-    site: str | None = Field(default=None, max_length=200, description="e.g. stackoverflow.com")
+    site: str | None = Field(default=None, max_length=200, pattern=NO_CONTROL,
+                             description="e.g. stackoverflow.com")
 
     @field_validator("tags")
     @classmethod
@@ -108,11 +116,11 @@ FeedbackKind = Literal["helpful", "not_helpful", "verdict_wrong", "applied", "re
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    request_id: str = Field(min_length=1, max_length=64)
+    request_id: str = Field(pattern=REQUEST_ID, description="The request_id an analysis returned.")
     kind: FeedbackKind
-    suggestion_id: str | None = Field(default=None, max_length=100)
+    suggestion_id: str | None = Field(default=None, max_length=100, pattern=NO_CONTROL)
     value: float | None = Field(default=None, allow_inf_nan=False)
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: str | None = Field(default=None, max_length=2000, pattern=TEXT_LINES)
 
 
 class FeedbackResponse(BaseModel):

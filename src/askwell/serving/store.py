@@ -6,8 +6,11 @@ path: requests put rows on a bounded queue, and one writer thread inserts them i
 batches, each batch in one transaction (a batch is written whole or not at all, so a
 crash or a lost database never leaves half a batch). When the database is unreachable
 the writer retries a batch for ``log_retry_seconds``, then counts its rows as dropped
-(``askwell_log_dropped_total``) and warns; requests are served all along. A clean
-shutdown drains the queue before the process exits.
+(``askwell_log_dropped_total``) and warns; requests are served all along. A row the
+database refuses (a data error, not a connection error) is never retried: the batch is
+written row by row, that row alone is dropped and counted (reason ``bad_row``), the
+innocent rows are kept. A clean shutdown drains the queue before the process exits and
+logs the total dropped since start.
 """
 
 from __future__ import annotations
@@ -143,6 +146,8 @@ class Store:
         self._schema_ready = False
         self._warned_at = 0.0
         self.dropped = 0
+        self.dropped_by: dict[tuple[str, str], int] = {}
+        self._drop_lock = threading.Lock()
         self.written = 0
         self.healthy = True
 
@@ -161,6 +166,19 @@ class Store:
             self._thread.join(timeout)
             self._thread = None
         self.engine.dispose()
+        self.log_totals()
+
+    def log_totals(self) -> None:
+        """One line with every row this process dropped (the running warnings are throttled
+        to one per 30 s, so they undercount): the total, by table and reason."""
+        with self._drop_lock:
+            dropped, by = self.dropped, dict(self.dropped_by)
+        if dropped:
+            parts = ", ".join(f"{n} {table} ({reason})" for (table, reason), n in sorted(by.items()))
+            log.warning("prediction log: %d rows dropped in total since start: %s; %d written",
+                        dropped, parts, self.written)
+        else:
+            log.info("prediction log: 0 rows dropped since start; %d written", self.written)
 
     def _try_schema(self) -> bool:
         if self._schema_ready:
@@ -189,9 +207,9 @@ class Store:
     def submit(self, table: str, row: dict[str, Any]) -> bool:
         """Queue one row; never blocks. False (and counted as dropped) when the queue is full."""
         try:
-            self._queue.put_nowait(_Item(table, row))
+            self._queue.put_nowait(_Item(table, {k: clean_text(v) for k, v in row.items()}))
         except queue.Full:
-            self._count_dropped(table, 1)
+            self._count_dropped(table, 1, "queue_full")
             self._warn("prediction log queue full: rows are being dropped (is the database slow?)")
             return False
         if self.metrics is not None:
@@ -255,62 +273,107 @@ class Store:
                     self.metrics.log_queue.set(self._queue.qsize())
 
     def _write_with_retry(self, batch: list[_Item], final: bool) -> None:
-        if not batch:
-            return
+        """Write ``batch``; retry only while the *database* is away, never for a bad row.
+
+        A connection error (database down, network, pool timeout, SQLite busy) retries the
+        rows still pending with back-off for ``retry_seconds``, then drops and counts them.
+        Any other error is about the data (psycopg refuses a NUL, a value too long for its
+        column, a constraint): the batch is then written row by row, so only the offending
+        row is dropped (counted as ``bad_row``) and every innocent row is kept.
+        """
+        pending = list(batch)
         started = time.monotonic()
         delay = 0.05
-        while True:
+        attempts = 0
+        while pending:
             try:
                 if not self._try_schema():
                     raise ConnectionError("schema not created")
-                self._write(batch)
-                if not self.healthy:
-                    log.warning("prediction log database %s is back", self._safe_url())
-                self.healthy = True
-                return
+                try:
+                    self._write(pending)
+                    pending = []
+                except Exception as exc:
+                    if is_connection_error(exc):
+                        raise
+                    pending = self._write_rows(pending, retried=attempts > 0)
+                if not pending:
+                    if not self.healthy:
+                        log.warning("prediction log database %s is back", self._safe_url())
+                    self.healthy = True
+                    return
+                raise ConnectionError("the database went away while writing row by row")
             except Exception as exc:
+                if not is_connection_error(exc):  # pragma: no cover - _write_rows sorts these out
+                    raise
+                attempts += 1
                 self.healthy = False
                 if self.metrics is not None:
                     self.metrics.log_retries.inc()
                 waited = time.monotonic() - started
                 if final or waited >= self.retry_seconds:
-                    by_table: dict[str, int] = {}
-                    for item in batch:
-                        by_table[item.table] = by_table.get(item.table, 0) + 1
-                    for table, n in by_table.items():
-                        self._count_dropped(table, n)
-                    self._warn(f"prediction log: dropped {len(batch)} rows after {waited:.1f} s; "
+                    self._drop(pending, "unreachable")
+                    self._warn(f"prediction log: dropped {len(pending)} rows after {waited:.1f} s; "
                                f"database {self._safe_url()} unreachable ({_short(exc)})")
                     return
                 time.sleep(min(delay, max(self.retry_seconds - waited, 0.01)))
                 delay = min(delay * 2, 2.0)
 
     def _write(self, batch: list[_Item]) -> None:
+        """The whole batch in one transaction (all rows or none)."""
         grouped: dict[str, list[dict[str, Any]]] = {}
         for item in batch:
             grouped.setdefault(item.table, []).append(item.row)
-        try:
-            with self.engine.begin() as con:
-                for table, rows in grouped.items():
-                    con.execute(TABLES[table].insert(), rows)
-        except IntegrityError:
-            # a retried batch that had in fact been committed: write row by row, skip duplicates
+        with self.engine.begin() as con:
             for table, rows in grouped.items():
-                for row in rows:
-                    try:
-                        with self.engine.begin() as con:
-                            con.execute(TABLES[table].insert(), [row])
-                    except IntegrityError:
-                        pass
+                con.execute(TABLES[table].insert(), rows)
         for table, rows in grouped.items():
-            self.written += len(rows)
-            if self.metrics is not None:
-                self.metrics.log_written.labels(table).inc(len(rows))
+            self._count_written(table, len(rows))
 
-    def _count_dropped(self, table: str, n: int) -> None:
-        self.dropped += n
+    def _write_rows(self, batch: list[_Item], *, retried: bool) -> list[_Item]:
+        """Write row by row; returns the rows left when the connection failed midway.
+
+        A duplicate key after a retry is a batch that had in fact been committed before its
+        connection broke: that row is written. A duplicate on a first attempt, or any other
+        data error, drops that row alone (counted, and warned with the reason).
+        """
+        for i, item in enumerate(batch):
+            try:
+                with self.engine.begin() as con:
+                    con.execute(TABLES[item.table].insert(), [item.row])
+            except Exception as exc:
+                if is_connection_error(exc):
+                    return batch[i:]
+                duplicate = is_duplicate_key(exc)
+                if retried and duplicate:
+                    self._count_written(item.table, 1)
+                    continue
+                reason = "duplicate" if duplicate else "bad_row"
+                self._drop([item], reason)
+                self._warn(f"prediction log: a {item.table} row was refused by the database "
+                           f"({reason}: {_short(exc)}); the other rows are written")
+            else:
+                self._count_written(item.table, 1)
+        return []
+
+    def _count_written(self, table: str, n: int) -> None:
+        self.written += n
         if self.metrics is not None:
-            self.metrics.log_dropped.labels(table).inc(n)
+            self.metrics.log_written.labels(table).inc(n)
+
+    def _drop(self, items: list[_Item], reason: str) -> None:
+        by_table: dict[str, int] = {}
+        for item in items:
+            by_table[item.table] = by_table.get(item.table, 0) + 1
+        for table, n in by_table.items():
+            self._count_dropped(table, n, reason)
+
+    def _count_dropped(self, table: str, n: int, reason: str) -> None:
+        with self._drop_lock:
+            self.dropped += n
+            key = (table, reason)
+            self.dropped_by[key] = self.dropped_by.get(key, 0) + n
+        if self.metrics is not None:
+            self.metrics.log_dropped.labels(table, reason).inc(n)
 
     # -- reads (admin, feedback, sync) ---------------------------------------------
     def has_request(self, request_id: str) -> bool:
@@ -342,6 +405,45 @@ class Store:
         with self.engine.connect() as con:
             got = con.execute(sa.select(sa.func.max(model_events.c.id))).scalar()
         return int(got or 0)
+
+
+#: Errors that mean "the database can't be reached now": retry. Everything else a write
+#: raises is about the rows themselves.
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError,
+    sa.exc.TimeoutError, ConnectionError, TimeoutError, OSError)
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """True for an unreachable/busy database (retry), False for a data error (isolate the row)."""
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, _CONNECTION_ERRORS)
+
+
+def is_duplicate_key(exc: BaseException) -> bool:
+    """A unique/primary-key violation (not NOT NULL or another constraint)."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    text = str(exc.orig)
+    return "UNIQUE constraint failed" in text or "duplicate key" in text
+
+
+def clean_text(value: Any) -> Any:
+    """``value`` with NUL characters replaced (PostgreSQL text columns refuse them).
+
+    The HTTP schemas already refuse control characters in stored fields; this is the
+    store's own boundary, for every row whatever its origin (strings in JSON lists too).
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, list):
+        return [clean_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: clean_text(v) for k, v in value.items()}
+    return value
 
 
 def _short(exc: BaseException) -> str:
