@@ -6,6 +6,7 @@ from rich.console import Console
 
 from askwell.config import Settings
 from askwell.data.store import Dataset
+from askwell.explain.schema import Analysis
 
 CHAMPION = "askwell-features"
 EXAMPLE = {
@@ -45,12 +46,12 @@ def train_champion(settings: Settings, dataset: Dataset, name: str = CHAMPION) -
     return name
 
 
-def example_analysis(settings: Settings, name: str) -> None:
+def example_analysis(settings: Settings, name: str) -> Analysis:
+    """The example question analysed by the champion just trained (the CLI shows it)."""
     from askwell.explain.commands import run_analyze
 
-    Console().print(f"\nexample: askwell analyze --title {EXAMPLE['title']!r} ...")
-    run_analyze(settings, title=EXAMPLE["title"], body=EXAMPLE["body"], tags=EXAMPLE["tags"],
-                site=EXAMPLE["site"], file=None, model=f"{name}:champion", model_path=None, as_json=False)
+    return run_analyze(settings, title=EXAMPLE["title"], body=EXAMPLE["body"], tags=EXAMPLE["tags"],
+                       site=EXAMPLE["site"], file=None, model=f"{name}:champion", model_path=None)
 
 
 def serve_champion(settings: Settings, name: str, port: int) -> None:

@@ -9,7 +9,6 @@ import re
 import numpy as np
 import pytest
 
-from askwell.config import Settings
 from askwell.data.labels import apply_label, label_counts
 from askwell.data.report import SECTIONS, build_report, write_html
 from askwell.data.splits import make_split
@@ -75,12 +74,15 @@ def test_html_written_complete_and_self_contained(report, tmp_path):
     json.dumps(report, allow_nan=False)
 
 
-def test_cli_glue_writes_the_page_for_the_real_dataset(real_dataset, tmp_path, capsys):
-    from askwell.data.commands import run_data_report
+def test_cli_writes_the_page_for_the_real_dataset(real_dataset, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
 
-    settings = Settings(home=real_dataset.path.parents[1])
+    from askwell.cli import app
+
+    monkeypatch.setenv("ASKWELL_HOME", str(real_dataset.path.parents[1]))
     out = tmp_path / "page.html"
-    run_data_report(settings, real_dataset.id, label="book", html=out)
-    printed = capsys.readouterr().out
+    result = CliRunner().invoke(app, ["data", "report", real_dataset.id, "--label", "book", "--html", str(out)])
+    assert result.exit_code == 0, result.output
+    printed = result.stdout
     assert out.is_file()
     assert "leakage" in printed and str(out) in printed.replace("\n", "")

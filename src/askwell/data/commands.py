@@ -1,4 +1,6 @@
-"""CLI-facing glue for the data commands: progress, summaries, JSON."""
+"""The data commands' domain side: inputs, ingest with progress, the data report.
+
+They return data; :mod:`askwell.cli.data` and :mod:`askwell.cli.ingest` print it."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from askwell.config import Settings
 from askwell.data.dumpfiles import DumpError, is_site_dump, sites_in
@@ -106,54 +107,22 @@ def summary_payload(result: IngestResult) -> dict[str, object]:
 
 
 def run_ingest(
-    settings: Settings, paths: list[Path] | None, *, site: str | None, force: bool, as_json: bool
+    settings: Settings, paths: list[Path] | None, *, site: str | None, force: bool, quiet: bool = False
 ) -> IngestResult:
+    """Ingest ``paths`` (default: every site in the shared data folder) with a progress bar on
+    stderr (none when ``quiet``); the CLI prints the result."""
     inputs = expand_inputs(list(paths)) if paths else default_inputs(settings)
-    result = ingest_with_progress(settings, inputs, site=site, force=force, quiet=as_json)
-    payload = summary_payload(result)
-    if as_json:
-        from askwell.cli import emit_json
-
-        emit_json(payload)
-        return result
-    out = Console()
-    table = Table("site", "kind", "rows read", "questions", "rejected", "warnings", title="ingest")
-    for s in result.dataset.meta["sites"]:
-        rejected = ", ".join(f"{k}: {v}" for k, v in s["rejected"].items()) or "0"
-        table.add_row(s["site"], s["kind"], f"{s['rows_read']:,}", f"{s['questions']:,}",
-                      rejected, "; ".join(s["warnings"]))
-    out.print(table)
-    state = "reused (inputs unchanged)" if result.reused else "written"
-    rejected_total = sum(payload["rejected"].values())  # type: ignore[union-attr]
-    out.print(
-        f"dataset [bold]{result.dataset.id}[/] {state}: {payload['questions']:,} questions "
-        f"from {payload['rows_read']:,} rows, {rejected_total:,} rejected, "
-        f"{result.seconds:.1f}s -> {result.dataset.path}"
-    )
-    return result
+    return ingest_with_progress(settings, inputs, site=site, force=force, quiet=quiet)
 
 
 def run_data_report(
-    settings: Settings,
-    dataset: str | None,
-    *,
-    label: str = "grade",
-    html: Path | None = None,
-    as_json: bool = False,
-) -> dict[str, object]:
-    """The data report of a dataset (default: latest): a Rich summary, or JSON with
-    ``as_json``, and always the HTML page (``html``, default in the reports folder)."""
-    from askwell.data.report import build_report, render_terminal, write_html
+    settings: Settings, dataset: str | None, *, label: str = "grade", html: Path | None = None,
+) -> tuple[dict[str, object], Path]:
+    """The data report of a dataset (default: latest) and the path of its HTML page
+    (``html``, default in the reports folder), which is always written."""
+    from askwell.data.report import build_report, write_html
 
     ds = DatasetStore(settings.datasets_dir).resolve(dataset)
     report = build_report(ds.to_pandas(), label=label, seed=settings.seed, dataset_meta=ds.meta)
     path = write_html(report, Path(html) if html else settings.reports_dir / f"data-{ds.id}-{label}.html")
-    if as_json:
-        from askwell.cli import emit_json
-
-        emit_json({**report, "html": str(path)})
-        return report
-    out = Console()
-    render_terminal(report, out)
-    out.print(f"HTML report -> {path}", highlight=False)
-    return report
+    return report, path

@@ -1,4 +1,6 @@
-"""CLI glue for ``askwell evaluate``: resolve models and data, run, write, log, summarise."""
+"""``askwell evaluate``'s domain side: resolve models and data, run, write, log.
+
+It returns an :class:`EvaluationRun`; :mod:`askwell.cli.evaluate` summarises it."""
 
 from __future__ import annotations
 
@@ -11,9 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
-from rich.panel import Panel
-from rich.table import Table
 
 from askwell.config import Settings
 from askwell.data.store import Dataset, DatasetStore
@@ -176,10 +175,7 @@ def run_evaluate(
             for path in (html_path, json_path):
                 reg.log_artifact(subject.source["run_id"], path, "evaluation")
         logged = subject.source["run_id"]
-    run = EvaluationRun(report, html_path, json_path, logged, time.perf_counter() - started)
-    if not quiet:
-        print_summary(run)
-    return run
+    return EvaluationRun(report, html_path, json_path, logged, time.perf_counter() - started)
 
 
 def _seen_ids(
@@ -221,6 +217,11 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def report_json(report: dict[str, Any]) -> Any:
+    """The report as strict JSON values (what the JSON file holds)."""
+    return json.loads(json.dumps(_json_safe(report), allow_nan=False, default=str))
+
+
 def write_report(report: dict[str, Any], html_path: Path, json_path: Path) -> None:
     """Write the HTML and JSON files (parents created; each written atomically)."""
     from askwell.evaluation.html import render_html
@@ -231,42 +232,3 @@ def write_report(report: dict[str, Any], html_path: Path, json_path: Path) -> No
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
-
-
-# ---------------------------------------------------------------- terminal summary
-def _f(v: Any, digits: int = 3) -> str:
-    return "-" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{digits}f}"
-
-
-def _ci(m: dict[str, Any]) -> str:
-    if m.get("low") is None:
-        return _f(m.get("value"))
-    return f"{_f(m['value'])} [dim][{_f(m['low'])}, {_f(m['high'])}][/]"
-
-
-def print_summary(run: EvaluationRun, console: Console | None = None) -> None:
-    out = console or Console()
-    r = run.report
-    m = r["metrics"]
-    d = r["data"]
-    title = (f"{r['model']['name']} · {d['label']} label · {d['split']} split · "
-             f"{d['rows']['test']:,} held-out questions")
-    table = Table("metric", "held-out (95% CI)", "train (95% CI)", title=escape(title))
-    for name in m["names"]:
-        table.add_row(name, _ci(m["held_out"][name]), _ci(m["train"][name]))
-    out.print(table)
-    for note in d.get("notes", []):
-        out.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
-    if r.get("leakage", {}).get("flagged"):
-        out.print(Panel(escape(r["leakage"]["text"]), title="leakage alarm", border_style="red"))
-    out.print(Panel("\n".join(f"• {escape(line)}" for line in r["headline"][1:]), title="findings"))
-    worst = r["segments"].get("worst")
-    if worst:
-        seg = Table("dimension", "segment", "n", "ROC AUC", "gap", title="worst segment")
-        seg.add_row(worst["dimension"], escape(worst["segment"]), str(worst["n"]), _f(worst["roc_auc"]),
-                    _f(worst["gap"]))
-        out.print(seg)
-    out.print(f"report: {escape(str(run.html_path))}\nfigures: {escape(str(run.json_path))}", highlight=False)
-    if run.logged_to:
-        out.print(f"logged to MLflow run {run.logged_to[:8]} (artifacts/evaluation/)", highlight=False)
-    out.print(f"[dim]evaluated in {run.seconds:.1f}s[/]")

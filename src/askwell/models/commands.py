@@ -1,4 +1,5 @@
-"""CLI glue for training, comparing, listing and promoting models."""
+"""Training, comparing and registering models for the CLI: functions that return data
+(:mod:`askwell.cli.models` and :mod:`askwell.cli.train` print it)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from askwell.config import Settings
 from askwell.data.store import DatasetStore
@@ -18,12 +18,6 @@ from askwell.registry.mlflow_registry import Registry, VersionInfo
 COMPARE_COLUMNS = (
     "accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier", "log_loss",
 )
-
-
-def _f(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def flat_params(result: TrainResult) -> dict[str, Any]:
@@ -60,8 +54,9 @@ def register(settings: Settings, result: TrainResult, name: str, tracking_uri: s
 def run_train(
     settings: Settings, *, family: str, label: str, split: str, seed: int, dataset: str | None,
     name: str | None, tracking_uri: str | None, out: Path | None, register_model: bool,
-    site_kinds: tuple[str, ...] | None, as_json: bool,
+    site_kinds: tuple[str, ...] | None,
 ) -> dict[str, Any]:
+    """Train (and register) one model; the figures as a dict (the CLI prints them)."""
     ds = DatasetStore(settings.datasets_dir).resolve(dataset)
     console = Console(stderr=True)
     with console.status(f"training {family} on {ds.id} ({label} label, {split} split)"):
@@ -79,37 +74,12 @@ def run_train(
         with console.status("logging to MLflow and registering"):
             info = register(settings, result, name or f"askwell-{family}", tracking_uri)
         payload["registered"] = {"name": info.name, "version": info.version, "run_id": info.run_id}
-    if not as_json:
-        _print_train(payload)
     return payload
-
-
-def _print_train(payload: dict[str, Any]) -> None:
-    out = Console()
-    table = Table("metric", "test", "train", title=f"{payload['model']} · {payload['label']} label · {payload['split']} split")
-    for key in COMPARE_COLUMNS:
-        table.add_row(key, _f(payload["test"].get(key)), _f(payload["train"].get(key)))
-    out.print(table)
-    seg = Table("site kind", "n", "roc_auc", "brier", title="per segment (test)")
-    for name, m in sorted(payload["segments"]["site_kind"].items()):
-        seg.add_row(name, str(m["n"]), _f(m["roc_auc"]), _f(m["brier"]))
-    out.print(seg)
-    lat = payload["latency_ms"]
-    out.print(
-        f"threshold {payload['threshold']:.3f} · trained in {payload['train_seconds']:.1f}s · "
-        f"one question p50 {lat.get('p50', 0):.2f} ms, p99 {lat.get('p99', 0):.2f} ms"
-    )
-    if "registered" in payload:
-        r = payload["registered"]
-        out.print(f"registered [bold]{r['name']}[/] version {r['version']} (run {r['run_id'][:8]}); "
-                  f"promote with `askwell models promote {r['name']} {r['version']} --alias champion`")
-    if "saved_to" in payload:
-        out.print(f"saved to {payload['saved_to']}")
 
 
 def run_compare(
     settings: Settings, *, families: list[str], labels: list[str], splits: list[str], seed: int,
-    dataset: str | None, as_json: bool,
+    dataset: str | None,
 ) -> list[dict[str, Any]]:
     """Train every family on the same prepared split; one row per (label, split, model)."""
     ds = DatasetStore(settings.datasets_dir).resolve(dataset)
@@ -132,16 +102,4 @@ def run_compare(
                     "by_site_kind": {k: {"roc_auc": v["roc_auc"], "brier": v["brier"], "n": v["n"]}
                                      for k, v in result.segments["site_kind"].items()},
                 })
-    if not as_json:
-        short = {"accuracy": "acc", "precision": "prec", "recall": "rec", "f1": "f1", "roc_auc": "auc",
-                 "pr_auc": "pr_auc", "brier": "brier", "log_loss": "logloss"}
-        table = Table("label", "split", "model", *(short[k] for k in COMPARE_COLUMNS), "train s",
-                      "p50 ms", "p99 ms", title=f"compare on {ds.id}", padding=(0, 1))
-        for r in rows:
-            table.add_row(r["label"], r["split"], r["model"], *[_f(r[k]) for k in COMPARE_COLUMNS],
-                          f"{r['train_seconds']:.1f}", _f(r["latency_p50_ms"]), _f(r["latency_p99_ms"]))
-        out = Console()
-        if not out.is_terminal:
-            out = Console(width=150)
-        out.print(table)
     return rows

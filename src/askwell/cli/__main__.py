@@ -1,0 +1,5 @@
+"""``python -m askwell.cli``."""
+
+from askwell.cli import main
+
+main()

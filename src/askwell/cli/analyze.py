@@ -1,0 +1,77 @@
+"""``askwell analyze``: score a question and list the edits that would raise its chance."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from askwell.cli.common import JsonFlag, commands, console, emit_json, settings
+
+if TYPE_CHECKING:
+    from askwell.explain.schema import Analysis
+
+app = commands()
+
+_VERDICT_STYLE = {"strong": "bold green", "fine": "green", "at_risk": "yellow", "likely_closed": "bold red"}
+
+
+@app.command()
+def analyze(
+    title: Annotated[str | None, typer.Option(help="The question's title.")] = None,
+    body: Annotated[str | None, typer.Option(help="The body (Markdown or HTML).")] = None,
+    tags: Annotated[str | None, typer.Option(help="Comma-separated tags.")] = None,
+    site: Annotated[str | None, typer.Option(help="Site, e.g. beer.stackexchange.com.")] = None,
+    file: Annotated[Path | None, typer.Option(help="A Markdown file (# Title, Tags: line, body) or .json.")] = None,
+    model: Annotated[str | None, typer.Option(help="Registered model name[:version|alias].")] = None,
+    model_path: Annotated[Path | None, typer.Option(help="A model folder.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score a question and list the edits that would raise its chance (JSON on stdin works too)."""
+    from askwell.explain.commands import run_analyze
+
+    stdin_text = None
+    if file is None and title is None and body is None and not sys.stdin.isatty():
+        stdin_text = sys.stdin.read()
+    analysis = run_analyze(settings(), title=title, body=body, tags=tags, site=site, file=file,
+                           model=model, model_path=model_path, stdin_text=stdin_text)
+    if as_json:
+        emit_json(analysis.to_dict())
+        return
+    show(analysis)
+
+
+def show(a: Analysis) -> None:
+    """The analysis as a person reads it: score line, warnings, writing stats, suggestions."""
+    out = console()
+    style = _VERDICT_STYLE.get(a.verdict, "")
+    out.print(
+        f"score [bold]{a.score:.2f}[/]  verdict [{style}]{a.verdict.replace('_', ' ')}[/]  "
+        f"confidence {a.confidence:.0%}  (threshold {a.threshold:.2f}; model "
+        f"{escape(a.model.name)} v{escape(str(a.model.version))})"
+    )
+    for w in a.warnings:
+        out.print(f"[yellow]warning:[/] {escape(w)}")
+    stats = Table("reading ease", "grade", "sentences", "words", "avg word", "diversity", title="writing")
+    s = a.stats
+    stats.add_row(*(f"{s.get(k, 0):.1f}" for k in ("flesch_reading_ease", "flesch_kincaid_grade")),
+                  *(f"{s.get(k, 0):.0f}" for k in ("sentences", "words")),
+                  *(f"{s.get(k, 0):.2f}" for k in ("avg_word_length", "vocabulary_diversity")))
+    out.print(stats)
+    if not a.suggestions:
+        out.print("no suggestion raises the score measurably")
+        return
+    table = Table("#", "gain", "suggestion", "category", "where", title="suggestions (each checked by re-scoring)")
+    for i, sug in enumerate(a.suggestions, 1):
+        where = ""
+        if sug.field is not None and sug.start is not None:
+            where = f"{sug.field}[{sug.start}:{sug.start + (sug.length or 0)}]"
+            if sug.replacement is not None:
+                where += f" → {sug.replacement.strip() or '(delete)'}"
+        msg = sug.message + (f" ({sug.detail})" if sug.detail else "")
+        table.add_row(str(i), f"+{sug.gain * 100:.1f} pts", msg, sug.category, where)
+    out.print(table)
