@@ -15,7 +15,18 @@ from typing import Annotated
 
 import typer
 
-from askwell.cli import analyze, data, evaluate, feedback, ingest, models, quickstart, serve, train
+from askwell.cli import (
+    analyze,
+    batch,
+    data,
+    evaluate,
+    feedback,
+    ingest,
+    models,
+    quickstart,
+    serve,
+    train,
+)
 from askwell.cli.common import emit_json, err_console, state
 from askwell.errors import AskwellError
 
@@ -47,6 +58,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(evaluate.app)
 app.add_typer(serve.app)
 app.add_typer(feedback.app, name="feedback")
+app.add_typer(batch.app, name="batch")
 
 
 def main() -> None:

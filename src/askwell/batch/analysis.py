@@ -1,0 +1,215 @@
+"""Analyse a list of questions the way the service does: the one function every batch task
+calls (:func:`analyse_questions`), and the per-worker model it uses.
+
+The full analysis (``suggestions=True``) *is* the service's path: each question goes
+through :meth:`askwell.serving.service.AnalysisService.compute` (input safeguards, model,
+output safeguards and fallback, abstention), so a batch answer is the answer
+``POST /v1/analyze`` would give, byte for byte, and can be served as a precomputed one.
+The score-only path runs the same input safeguards and the same model on the same feature
+row, and scores the rows of a partition in one call; it leaves out the suggestions (the
+costly part) and the writing statistics. When the service's analysis changes, this module
+is the one place to follow it.
+
+Workers never receive a pickled model: a task carries a :class:`ModelHandle` (the verified
+model folder, its manifest digest, the model's key) and :func:`engine_for` loads the model
+once per worker process, verifying the folder's sha256 manifest, then keeps it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from askwell.explain.schema import ModelRef
+from askwell.question import Question
+
+#: Model keys look like the service's ``Served.key``: family:name:version:dataset_id.
+
+
+@dataclass(frozen=True)
+class ModelHandle:
+    """What a task needs to find its model on a worker: plain data, cheap to send."""
+
+    path: str
+    manifest_sha256: str
+    family: str
+    name: str
+    version: str
+    dataset_id: str | None
+    ood_threshold: float = 0.06
+    abstain_below: float | None = None
+
+    @property
+    def ref(self) -> ModelRef:
+        return ModelRef(self.family, self.name, self.version, self.dataset_id)
+
+    @property
+    def key(self) -> str:
+        """The service's model key for this model (``Served.key``)."""
+        return f"{self.family}:{self.name}:{self.version}:{self.dataset_id or ''}"
+
+
+def manifest_digest(folder: Path) -> str:
+    """sha256 of the model folder's MANIFEST.json (which pins every file's sha256)."""
+    from askwell.models.artifacts import MANIFEST
+
+    return hashlib.sha256((Path(folder) / MANIFEST).read_bytes()).hexdigest()
+
+
+class Engine:
+    """One loaded model on one worker, with the service's analysis path around it."""
+
+    def __init__(self, handle: ModelHandle) -> None:
+        from askwell.errors import AskwellError
+        from askwell.explain.engine import Analyzer
+        from askwell.models.base import load_model
+        from askwell.serving.cache import NoCache
+        from askwell.serving.lifecycle import ModelManager, wrap_model
+        from askwell.serving.metrics import Metrics
+        from askwell.serving.service import AnalysisService
+
+        folder = Path(handle.path)
+        if manifest_digest(folder) != handle.manifest_sha256:
+            raise AskwellError(f"{folder}: the model folder changed since the job started "
+                               "(its manifest differs); start the job again")
+        model = load_model(folder)  # verifies every file against the manifest
+        self.handle = handle
+        self.manager = ModelManager(None, settings_abstain=handle.abstain_below)
+        self.served = self.manager.build(Analyzer(wrap_model(model), handle.ref), f"path:{folder}")
+        self.manager.install(self.served, "load", "batch")
+        self.service = AnalysisService(self.manager, NoCache(), None, Metrics(),
+                                       ood_threshold=handle.ood_threshold)
+
+
+_engines: dict[tuple[str, str, str], Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def engine_for(handle: ModelHandle) -> Engine:
+    """The worker's engine for ``handle``: loaded on first use, then reused by every task."""
+    k = (handle.key, handle.path, handle.manifest_sha256)
+    with _engines_lock:
+        got = _engines.get(k)
+        if got is None:
+            got = _engines[k] = Engine(handle)
+        return got
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input row turned into a question (``row_id`` names it in outputs and rejects)."""
+
+    row_id: str
+    question: Question
+    author_context: bool = False
+
+
+@dataclass(frozen=True)
+class Reject:
+    row_id: str
+    reason: str
+    message: str
+
+
+def analyse_questions(engine: Engine, items: Sequence[Item], *,
+                      suggestions: bool) -> tuple[list[dict[str, Any]], list[Reject]]:
+    """Analyse ``items`` as the service would; (one output row per analysed item, rejects).
+
+    A question the service would decline (empty, binary, no words, too large) is a
+    reject with the service's code and message; nothing else stops the partition.
+    """
+    from askwell.serving.cache import input_key
+    from askwell.serving.safeguards import Declined
+
+    rows: list[dict[str, Any]] = []
+    rejects: list[Reject] = []
+    pending: list[tuple[Item, str, Any]] = []
+    for item in items:
+        q = item.question
+        key = input_key(q.title, q.body, q.tags, q.site)
+        try:
+            if suggestions:
+                rows.append(_row(item, key, engine.served.key,
+                                 engine.service.compute(engine.served, key, q), full=True))
+            else:
+                pending.append((item, key, _checked(engine, q)))
+        except Declined as exc:
+            rejects.append(Reject(item.row_id, exc.code, exc.message))
+    if pending:
+        rows.extend(_score_only(engine, pending))
+    return rows, rejects
+
+
+def _checked(engine: Engine, q: Question) -> Any:
+    """The service's input safeguards (they compute the feature row once, memoised)."""
+    from askwell.serving.safeguards import check_input
+
+    served = engine.served
+    return check_input(q, outliers=served.outliers, ood_threshold=engine.service.ood_threshold,
+                       features=served.features)
+
+
+def _score_only(engine: Engine, pending: list[tuple[Item, str, Any]]) -> list[dict[str, Any]]:
+    """Score the checked questions in one model call; verdict, confidence and abstention as
+    the service derives them. A score that fails the output check goes the full way (the
+    service's fallback), so the row says what the service would."""
+    import numpy as np
+
+    from askwell.explain.schema import Analysis
+    from askwell.explain.verdict import confidence, verdict
+    from askwell.serving.safeguards import apply_abstention
+
+    served = engine.served
+    analyzer: Any = served.analyzer
+    model = analyzer.model
+    if hasattr(model, "matrix") and hasattr(model, "proba_from_matrix"):
+        x = np.vstack([model.matrix([report.question]) for _, _, report in pending])
+        scores = model.proba_from_matrix(x)
+    else:
+        scores = model.predict_proba([report.question for _, _, report in pending])
+    threshold = float(getattr(model, "threshold", 0.5))
+    out = []
+    for (item, key, report), p in zip(pending, scores, strict=True):
+        s = float(p)
+        if not (np.isfinite(s) and 0.0 <= s <= 1.0):
+            payload = engine.service.compute(served, key, item.question)
+            out.append(_row(item, key, served.key, payload, full=False))
+            continue
+        analysis = Analysis(score=s, verdict=verdict(s, threshold), confidence=confidence(s, threshold),
+                            threshold=threshold, stats={}, suggestions=[], model=served.ref,
+                            warnings=list(report.warnings), low_confidence=bool(report.warnings))
+        analysis, _ = apply_abstention(analysis, report.abstain, served.abstain_below)
+        out.append(_row(item, key, served.key, asdict(analysis), full=False))
+    return out
+
+
+def _row(item: Item, key: str, model_key: str, payload: dict[str, Any], *, full: bool) -> dict[str, Any]:
+    """One output row: the figures a report needs in columns, the whole answer as JSON."""
+    sugg = payload.get("suggestions") or []
+    top = sugg[0] if sugg else None
+    return {
+        "id": item.row_id,
+        "site": item.question.site,
+        "title": item.question.title[:300],
+        "input_hash": key,
+        "model_key": model_key,
+        "score": float(payload["score"]),
+        "verdict": payload["verdict"],
+        "confidence": float(payload["confidence"]),
+        "threshold": float(payload["threshold"]),
+        "abstained": bool(payload.get("abstained")),
+        "low_confidence": bool(payload.get("low_confidence")),
+        "fallback": bool(payload.get("fallback")),
+        "warnings": list(payload.get("warnings") or []),
+        "n_suggestions": len(sugg) if full else None,
+        "top_suggestion": top["id"] if top else None,
+        "top_suggestion_message": top["message"] if top else None,
+        "top_gain": float(top["gain"]) if top else None,
+        "author_context": item.author_context,
+        "payload": json.dumps(payload, separators=(",", ":"), allow_nan=False) if full else None,
+    }
