@@ -16,7 +16,7 @@ import pytest
 
 from askwell.batch.analysis import Item, ModelHandle, analyse_questions, engine_for, manifest_digest
 from askwell.batch.inputs import plan, read_partition, to_item
-from askwell.batch.job import JobOptions, run_score
+from askwell.batch.job import JobOptions, resolve_model, run_score
 from askwell.batch.output import PARTS, verified
 from askwell.batch.report import build_report
 from askwell.errors import AskwellError
@@ -35,11 +35,13 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def handle(model_dir: Path) -> ModelHandle:
-    meta = json.loads((model_dir / "model.json").read_text())
-    return ModelHandle(path=str(model_dir), manifest_sha256=manifest_digest(model_dir),
-                       family=meta["family"], name=model_dir.name, version=meta["trained_at"],
-                       dataset_id=meta.get("dataset_id"))
+def handle(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> ModelHandle:
+    """Through the one resolver, as ``askwell batch score --model-path`` does."""
+    from askwell.config import Settings
+
+    got = resolve_model(Settings(home=tmp_path_factory.mktemp("home")), None, model_dir)
+    assert got.manifest_sha256 == manifest_digest(model_dir)
+    return got
 
 
 @pytest.fixture(scope="module")
@@ -203,3 +205,74 @@ def test_the_report_ranks_the_queue_and_exports_csv(tmp_path: Path, handle: Mode
     assert [s["site"] for s in meta["sites"]] == ["beer.meta.stackexchange.com"]
     with pytest.raises(AskwellError, match="not a finished"):
         build_report(tmp_path)
+
+
+# ---------------------------------------------------------------------- the hybrid service
+def hybrid_roundtrip(tmp_path: Path, handle: ModelHandle, scheduler: str, model_dir: Path,
+                     other_model_dir: Path, **service: Any) -> None:
+    """Batch -> admin load -> a hit is served precomputed (the answer computing gives), a miss
+    is computed, /metrics counts both; after a model swap the old entries are never used."""
+    from fastapi.testclient import TestClient
+
+    from askwell.serving.app import create_app
+    from askwell.serving.config import ServiceSettings
+
+    rows = world_rows(12, seed=11)
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "pre"
+    run_score(plan(str(src), tmp_path, 5), handle, out, JobOptions(suggestions=True, partition_rows=5),
+              scheduler=scheduler)
+    score_only = tmp_path / "scores"
+    run_score(plan(str(src), tmp_path, 5), handle, score_only, JobOptions(partition_rows=5),
+              scheduler=scheduler)
+    s = ServiceSettings(home=tmp_path / "svc", model_path=model_dir, sync_seconds=0, rate_limit=0,
+                        admin_token="s3cret", **service)
+    admin = {"Authorization": "Bearer s3cret"}
+    req = {"title": rows[0]["title"], "body": rows[0]["body_html"], "tags": rows[0]["tags"],
+           "site": rows[0]["site"]}
+    with TestClient(create_app(s)) as c:
+        before = c.post("/v1/analyze", json={**req, "title": req["title"] + " (draft)"}).json()
+        assert before["source"] == "computed"
+        assert c.post("/v1/admin/precomputed", json={"path": str(out)}).status_code == 401
+        refused = c.post("/v1/admin/precomputed", json={"path": str(score_only)}, headers=admin)
+        assert refused.status_code == 422 and "scores only" in refused.json()["error"]["message"]
+        got = c.post("/v1/admin/precomputed", json={"path": str(out)}, headers=admin).json()
+        assert got["loaded"] == got["entries"] == 12 and got["serving"] is True
+        hit = c.post("/v1/analyze", json=req).json()
+        assert hit["source"] == "precomputed"
+        miss = c.post("/v1/analyze", json={**req, "title": req["title"] + " now"}).json()
+        assert miss["source"] == "computed"
+        metrics = c.get("/metrics").text
+        assert 'askwell_answers_total{source="precomputed"} 1.0' in metrics
+        assert 'askwell_answers_total{source="computed"} 2.0' in metrics
+        assert "askwell_precomputed_share 0.3333333333333333" in metrics
+        # the precomputed answer is the one computing gives
+        svc = c.app.state.service
+        pre, svc.precomputed = svc.precomputed, None
+        svc.cache.clear()
+        computed = c.post("/v1/analyze", json=req).json()
+        svc.precomputed = pre
+        strip = ("request_id", "latency_ms", "cached", "source")
+        assert {k: v for k, v in hit.items() if k not in strip} == \
+            {k: v for k, v in computed.items() if k not in strip}
+        # swap to another model: the old entries stop matching
+        c.app.state.settings.model_path = other_model_dir
+        swapped = c.post("/v1/admin/reload?wait=true", headers=admin).json()
+        assert swapped["status"] == "swapped"
+        after = c.post("/v1/analyze", json=req).json()
+        assert after["source"] == "computed" and after["model"]["name"] == other_model_dir.name
+    # a new service on the same database finds the table and uses it for the old model only
+    with TestClient(create_app(s.model_copy(update={"model_path": model_dir}))) as c:
+        assert c.post("/v1/analyze", json=req).json()["source"] == "precomputed"
+
+
+@pytest.fixture(scope="module")
+def other_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    frame = make_questions(300, seed=2)
+    model = make_model("features", n_estimators=40).fit(frame, frame["label"])
+    return model.save(tmp_path_factory.mktemp("model2") / "toy-model-2")
+
+
+def test_hybrid_service_on_sqlite(tmp_path: Path, handle: ModelHandle, cluster: str,
+                                  model_dir: Path, other_model_dir: Path) -> None:
+    hybrid_roundtrip(tmp_path, handle, cluster, model_dir, other_model_dir)

@@ -24,9 +24,12 @@ def serve(
                                                    "by default).")] = None,
     model_path: Annotated[Path | None, typer.Option(help="Serve the model in this folder.")] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+    precomputed: Annotated[Path | None, typer.Option(help="Load this `askwell batch score "
+                                                     "--suggestions` output first: its answers are "
+                                                     "served before computing.")] = None,
 ) -> None:
     """Serve the API and the web editor (packaged default model unless told otherwise)."""
     from askwell.serving.commands import run_serve
 
     run_serve(settings(), host=host, port=port, workers=workers, db=db, cache=cache, model=model,
-              model_path=model_path, access_log=access_log)
+              model_path=model_path, access_log=access_log, precomputed=precomputed)

@@ -57,6 +57,8 @@ from askwell.serving.schemas import (
     HealthResponse,
     ModelOut,
     ModelsResponse,
+    PrecomputedLoad,
+    PrecomputedLoaded,
     ServedModel,
 )
 from askwell.serving.service import AnalysisService, NotReady
@@ -181,7 +183,8 @@ class Guard:
 
 
 API_PATHS = frozenset({"/v1/analyze", "/v1/analyze/batch", "/v1/feedback", "/v1/models",
-                       "/v1/admin/reload", "/v1/admin/rollback", "/v1/admin/events"})
+                       "/v1/admin/reload", "/v1/admin/rollback", "/v1/admin/events",
+                       "/v1/admin/precomputed"})
 
 
 def _route(scope: dict[str, Any]) -> str:
@@ -264,6 +267,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(store.start)
+        await run_in_threadpool(enable_precomputed, service, store)
         if analyzer is not None:
             served = await run_in_threadpool(manager.build, analyzer, "injected")
             await run_in_threadpool(manager.install, served, "load", "startup")
@@ -362,7 +366,7 @@ def _install_routes(app: FastAPI) -> None:
         started = request.scope["state"].get("started", time.perf_counter())
         rid = request.scope["state"]["request_id"]
         q = _question(req)
-        if svc.cache.backend == "redis":  # network I/O: off the event loop
+        if svc.cache.backend == "redis" or svc.precomputed is not None:  # I/O: off the event loop
             served, key, hit = await run_in_threadpool(svc.lookup, q)
         else:
             served, key, hit = svc.lookup(q)
@@ -502,6 +506,50 @@ def _install_admin(app: FastAPI) -> None:
         for r in rows:
             r["created_at"] = r["created_at"].isoformat() if r.get("created_at") else None
         return JSONResponse({"events": rows})
+
+
+    @app.post("/v1/admin/precomputed", response_model=PrecomputedLoaded, tags=["admin"],
+              responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
+                         422: {"model": ErrorResponse}},
+              summary="Load a batch output as precomputed answers (the hybrid service)")
+    async def load_precomputed(req: PrecomputedLoad, request: Request,
+                               actor: str = Depends(require_admin),
+                               svc: AnalysisService = Depends(get_service)) -> Response:
+        from askwell.errors import AskwellError
+
+        try:
+            result = await run_in_threadpool(load_precomputed_into, svc, request.app.state.store,
+                                             request.app.state.settings, req.path)
+        except AskwellError as exc:
+            return error_response(422, "precomputed_refused", str(exc), request_id_of(request))
+        log.info("%s loaded %s precomputed answers from %s", actor, result["loaded"], req.path)
+        return JSONResponse(result)
+
+
+def enable_precomputed(service: AnalysisService, store: Store) -> None:
+    """Look answers up in the precomputed table when it holds any (no extra read otherwise)."""
+    from askwell.serving.precomputed import Precomputed
+
+    try:
+        if Precomputed(store.engine).count() > 0:
+            service.precomputed = Precomputed(store.engine)
+    except Exception as exc:  # the database may be away at startup: serve without them
+        log.warning("precomputed answers not checked (%s)", type(exc).__name__)
+
+
+def load_precomputed_into(service: AnalysisService, store: Store, settings: ServiceSettings,
+                          path: str) -> dict[str, Any]:
+    """Load a batch output into this service's database and start using it."""
+    from pathlib import Path
+
+    from askwell.serving.precomputed import Precomputed, load_batch
+
+    served = service.manager.current
+    result = load_batch(store.engine, Path(path), ood_threshold=settings.ood_threshold,
+                        abstain_below=settings.abstain_below,
+                        serving_key=served.key if served is not None else None)
+    service.precomputed = Precomputed(store.engine)
+    return result
 
 
 def _admin(result: dict[str, Any]) -> JSONResponse:

@@ -9,6 +9,28 @@ from askwell.config import Settings
 from askwell.errors import AskwellError
 
 
+def load_precomputed(settings: Settings, folder: Path, *, db: str | None = None) -> dict[str, Any]:
+    """Load a batch output into the service's database (once, before the workers start;
+    each worker then finds the table non-empty and looks answers up in it)."""
+    import logging
+
+    from askwell.serving.config import service_settings
+    from askwell.serving.precomputed import load_batch
+    from askwell.serving.store import make_engine
+
+    s = service_settings(settings, **({"db": db} if db else {}))
+    engine = make_engine(s.db_url)
+    try:
+        result = load_batch(engine, folder, ood_threshold=s.ood_threshold,
+                            abstain_below=s.abstain_below)
+    finally:
+        engine.dispose()
+    logging.getLogger("askwell.serving").warning(
+        "precomputed: %s answers of %s loaded from %s (%s skipped: scored with author history)",
+        result["loaded"], result["model_key"], folder, result["skipped_author_context"])
+    return result
+
+
 def parse_model(model: str | None) -> str | None:
     """``NAME[:ALIAS|VERSION]``; a bare name means its champion."""
     if model is None:
@@ -21,7 +43,7 @@ def parse_model(model: str | None) -> str | None:
 
 def run_serve(settings: Settings, *, host: str, port: int, workers: int, db: str | None,
               cache: str | None, model: str | None, model_path: Path | None,
-              access_log: bool) -> None:
+              access_log: bool, precomputed: Path | None = None) -> None:
     from askwell.serving.server import run_server
 
     if model and model_path:
@@ -30,6 +52,8 @@ def run_serve(settings: Settings, *, host: str, port: int, workers: int, db: str
         raise AskwellError(f"{model_path}: not a model folder (no model.json)")
     if workers < 1:
         raise AskwellError("--workers must be at least 1")
+    if precomputed is not None:
+        load_precomputed(settings, precomputed, db=db)
     run_server(settings, host=host, port=port, workers=workers, db=db, cache=cache,
                model=parse_model(model), model_path=model_path, access_log=access_log)
 

@@ -63,6 +63,8 @@ class Metrics:
                                    registry=r)
         self.model_ready = Gauge("askwell_model_ready", "1 when a model is loaded.", registry=r,
                                  multiprocess_mode="livemin")
+        self.answers = Counter("askwell_answers_total", "Analyses returned, by source: "
+                               "precomputed (a batch job's) or computed.", ["source"], registry=r)
 
     def set_model(self, family: str, name: str, version: str, dataset_id: str | None) -> None:
         labels = (family, name, version, dataset_id or "")
@@ -77,8 +79,24 @@ class Metrics:
 
     def render(self) -> bytes:
         directory = multiprocess_dir()
+        registry = self.registry
         if directory:
             registry = CollectorRegistry()
             mp.MultiProcessCollector(registry, path=directory)
-            return generate_latest(registry)
-        return generate_latest(self.registry)
+        return generate_latest(registry) + _precomputed_share(registry)
+
+
+def _precomputed_share(registry: CollectorRegistry) -> bytes:
+    """``askwell_precomputed_share``: precomputed / all answers, over every worker (derived
+    from the summed counters, so it is exact under multiprocess mode too)."""
+    counts = {"precomputed": 0.0, "computed": 0.0}
+    for family in registry.collect():
+        if family.name == "askwell_answers":
+            for sample in family.samples:
+                if sample.name == "askwell_answers_total" and sample.labels.get("source") in counts:
+                    counts[sample.labels["source"]] += sample.value
+    total = counts["precomputed"] + counts["computed"]
+    share = counts["precomputed"] / total if total else 0.0
+    return ("# HELP askwell_precomputed_share Share of analyses answered from precomputed "
+            "(batch) answers.\n# TYPE askwell_precomputed_share gauge\n"
+            f"askwell_precomputed_share {share!r}\n").encode()

@@ -83,6 +83,9 @@ class AnalyzeResponse(BaseModel):
     fallback: bool = Field(default=False, description="The rule-based fallback model answered.")
     abstained: bool = Field(default=False, description="No verdict: only statistics and sure fixes.")
     cached: bool = False
+    source: Literal["precomputed", "computed"] = Field(
+        default="computed", description="precomputed: a batch job's answer for this model and "
+                                        "input (askwell batch score); computed: on the spot.")
     latency_ms: float
 
 
@@ -143,6 +146,25 @@ class ModelsResponse(BaseModel):
     challenger: ServedModel | None = None
     fallback: ServedModel
     error: str | None = Field(default=None, description="Why no model is loaded, if none is.")
+
+
+class PrecomputedLoad(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(min_length=1, max_length=4096, pattern=NO_CONTROL,
+                      description="A finished `askwell batch score --suggestions` output folder "
+                                  "on the service's machine.")
+
+
+class PrecomputedLoaded(BaseModel):
+    path: str
+    model_key: str
+    loaded: int = Field(description="Answers loaded (inserted or replaced).")
+    entries: int = Field(description="Precomputed answers stored for that model now.")
+    skipped_author_context: int = Field(description="Rows scored with the author's history "
+                                                    "(the service never sees it): not loaded.")
+    serving: bool | None = Field(description="Whether that model is the one serving now (its "
+                                             "answers are used only while it serves).")
 
 
 class AdminResponse(BaseModel):

@@ -82,6 +82,18 @@ model_events = sa.Table(
     sa.Column("detail", sa.Text),
 )
 
+#: Analyses computed ahead of time by ``askwell batch score --suggestions`` (the hybrid
+#: service, :mod:`askwell.serving.precomputed`): served when the model key and the
+#: normalised input hash both match.
+precomputed = sa.Table(
+    "precomputed", metadata,
+    sa.Column("model_key", sa.String(400), primary_key=True),
+    sa.Column("input_hash", sa.String(64), primary_key=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("batch", sa.String(64)),
+    sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 TABLES = {t.name: t for t in (predictions, feedback, model_events)}
 
 
