@@ -100,6 +100,11 @@ def engine_for(handle: ModelHandle) -> Engine:
         return got
 
 
+def warm(handle: ModelHandle) -> str:
+    """Load the model on this worker now (``client.run(warm, handle)``); returns its key."""
+    return engine_for(handle).served.key
+
+
 @dataclass(frozen=True)
 class Item:
     """One input row turned into a question (``row_id`` names it in outputs and rejects)."""
