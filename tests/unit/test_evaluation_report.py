@@ -12,7 +12,7 @@ import pytest
 
 from askwell.evaluation.evaluate import EvaluationConfig, EvaluationError, Subject, evaluate
 from askwell.evaluation.html import SECTIONS, render_html
-from askwell.models.base import BaseModel, Explanation
+from askwell.models.base import FeatureModelBase
 from askwell.models.training import prepare, train_on
 from tests.worlds import make_questions
 
@@ -136,7 +136,7 @@ def test_conflicting_targets_are_refused():
 
 
 # ---------------------------------------------------------------- leakage through the report
-class TitleMarkerModel(BaseModel):
+class TitleMarkerModel(FeatureModelBase):
     """A feature model reading two title features; one of them can carry a planted leak."""
 
     family = "title-marker"
@@ -147,24 +147,14 @@ class TitleMarkerModel(BaseModel):
     def _fit_raw(self, questions, y):
         from sklearn.linear_model import LogisticRegression
 
+        self.feature_names_ = ["title_chars", "title_says_closed"]
         self.lr_ = LogisticRegression().fit(self.matrix(questions), y)
 
     def raw_from_matrix(self, x):
         return self.lr_.predict_proba(x)[:, 1]
 
-    def proba_from_matrix(self, x):
-        return self.calibration.apply(self.raw_from_matrix(x))
-
-    def _raw_proba(self, questions):
-        return self.raw_from_matrix(self.matrix(questions))
-
-    def input_names(self):
-        return ["title_chars", "title_says_closed"]
-
-    def _explain(self, questions):
-        x = self.matrix(questions)
-        return Explanation(self.input_names(), x * self.lr_.coef_[0],
-                           np.full(len(x), float(self.lr_.intercept_[0])), x)
+    def contributions_from_matrix(self, x):
+        return x * self.lr_.coef_[0], np.full(len(x), float(self.lr_.intercept_[0]))
 
 
 def _marker_report(plant: bool) -> dict:

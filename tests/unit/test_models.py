@@ -123,7 +123,7 @@ def test_explanations_add_up_to_the_raw_log_odds(family, world):
     model = make_model(family).fit(train, train["label"])
     exp = model.explain(test.head(5))
     total = np.asarray(exp.contributions.sum(axis=1)).ravel() + exp.base_value
-    raw = model._raw_proba(model_questions(test.head(5)))
+    raw = model.raw_proba(model_questions(test.head(5)))
     np.testing.assert_allclose(1 / (1 + np.exp(-total)), raw, atol=1e-6)
     assert exp.top(0, 3)
 

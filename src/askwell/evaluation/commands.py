@@ -25,55 +25,34 @@ from askwell.evaluation.evaluate import (
     recreate_split,
     seen_question_ids,
 )
-
-DEFAULT_ALIAS = "champion"
+from askwell.models.base import Model
 
 
 # ---------------------------------------------------------------- models
-def parse_model_ref(ref: str) -> tuple[str, str]:
-    """``name[:version|alias]`` -> (name, ref); the alias defaults to ``champion``."""
-    name, _, version = ref.partition(":")
-    if not name:
-        raise EvaluationError(f"{ref!r} is not a model reference; use NAME[:VERSION|ALIAS] or a folder")
-    return name, version or DEFAULT_ALIAS
-
-
 def load_subject(settings: Settings, ref: str, tracking_uri: str | None = None) -> Subject:
-    """A registered model (``name[:version|alias]``), a model folder, or ``default``."""
-    from askwell.models.base import load_model
+    """A registered model (``name[:version|alias]``), a model folder, or ``default``
+    (one grammar and one resolver: :func:`askwell.registry.resolve.resolve_model`)."""
+    from askwell.models.spec import ModelSpecError
+    from askwell.registry.resolve import resolve_model
 
-    path = Path(ref).expanduser()
-    if path.is_dir():
-        model = load_model(path)
-        return Subject(path.name, model, {"kind": "path", "path": str(path.resolve())})
-    if ref == "default":
-        from askwell.models.default import default_model_dir, load_default_model
-
-        return Subject("default", load_default_model(), {"kind": "packaged", "path": str(default_model_dir())})
-    if "/" in ref or ref.startswith("."):
-        raise EvaluationError(f"no model folder at {ref}; give a folder holding model.json, "
-                              "or a registered model NAME[:VERSION|ALIAS]")
-    from askwell.registry.mlflow_registry import Registry, RegistryError
-
-    name, version = parse_model_ref(ref)
-    registry = Registry.for_home(settings.home, tracking_uri)
     try:
-        model, info = registry.load(name, version, settings.home / "cache" / "models")
-    except RegistryError as exc:
-        if ":" in ref:
-            raise
-        raise EvaluationError(
-            f"{name} has no {DEFAULT_ALIAS!r} version; give NAME:VERSION (e.g. {name}:latest) or "
-            f"promote one with `askwell models promote {name} N` ({exc})"
-        ) from exc
+        resolved = resolve_model(settings, ref, tracking_uri)
+    except ModelSpecError as exc:
+        raise EvaluationError(str(exc)) from exc
+    spec, info = resolved.spec, resolved.info
+    if spec.kind == "path":
+        return Subject(resolved.path.name, resolved.model,
+                       {"kind": "path", "path": str(resolved.path.resolve())})
+    if spec.kind == "default" or info is None:
+        return Subject("default", resolved.model, {"kind": "packaged", "path": str(resolved.path)})
     return Subject(
-        f"{info.name}:{info.version}", model,
+        f"{info.name}:{info.version}", resolved.model,
         {"kind": "registry", "name": info.name, "version": info.version, "run_id": info.run_id,
-         "aliases": list(info.aliases), "requested": version},
+         "aliases": list(info.aliases), "requested": spec.ref},
     )
 
 
-def dataset_for(settings: Settings, model: Any, name: str, override: str | None) -> Dataset:
+def dataset_for(settings: Settings, model: Model, name: str, override: str | None) -> Dataset:
     """The dataset the model was trained on, or a clear refusal."""
     store = DatasetStore(settings.datasets_dir)
     wanted = model_split(model)["dataset_id"]
@@ -184,7 +163,7 @@ def _seen_ids(
     """Question ids another model trained on, re-created from its own dataset and split."""
     own = model_split(other.model)
     if not own["dataset_id"]:
-        if getattr(other.model, "family", "") == "heuristic":
+        if other.model.family == "heuristic":
             return set()
         other.notes.append(f"{other.name} does not record its training data; questions it was "
                            "trained on cannot be excluded from the comparison")

@@ -1,7 +1,7 @@
 """Re-fitting experiments: learning curves and k-fold cross-validation.
 
 Both re-fit the evaluated model's family with the evaluated model's own parameters
-(``make_model(model.family, **model.params)``), calibrating each fit on a calibration
+(:func:`askwell.models.base.clone`), calibrating each fit on a calibration
 fold exactly as training does, so the numbers describe *this* model configuration.
 
 - **Learning curve**: fit on growing, nested, seeded subsets of the fitting rows and
@@ -24,16 +24,15 @@ import numpy as np
 import pandas as pd
 
 from askwell.evaluation.metrics import classification_metrics
+from askwell.models.base import BaseModel, FeatureModel, Model, clone
 
 LEARNING_FRACTIONS = (0.1, 0.25, 0.5)
 CV_METRICS = ("roc_auc", "pr_auc", "accuracy", "f1", "brier")
 
 
-def refit(model: Any, fit: pd.DataFrame, calibration: pd.DataFrame) -> Any:
+def refit(model: Model, fit: pd.DataFrame, calibration: pd.DataFrame) -> BaseModel:
     """A fresh model of the same family and parameters, fit and calibrated."""
-    from askwell.models.base import make_model
-
-    fresh = make_model(model.family, **model.params)
+    fresh = clone(model)
     fresh.fit(fit, fit["label"].to_numpy(),
               calibration=(calibration, calibration["label"].to_numpy()))
     return fresh
@@ -53,7 +52,7 @@ def _subset(frame: pd.DataFrame, fraction: float, seed: int) -> np.ndarray:
 
 
 def learning_curve(
-    model: Any,
+    model: Model,
     fit: pd.DataFrame,
     calibration: pd.DataFrame,
     test: pd.DataFrame,
@@ -74,7 +73,7 @@ def learning_curve(
     points = []
     started = time.perf_counter()
     complete = True
-    names = list(model.input_names()) if hasattr(model, "input_names") else None
+    names = list(model.input_names())
     for fraction in fractions:
         if budget_seconds is not None and time.perf_counter() - started > budget_seconds:
             complete = False
@@ -83,7 +82,7 @@ def learning_curve(
         sub = fit[keep]
         t0 = time.perf_counter()
         m = refit(model, sub, calibration)
-        if matrices is not None and hasattr(m, "proba_from_matrix") and list(m.input_names()) == names:
+        if matrices is not None and isinstance(m, FeatureModel) and list(m.input_names()) == names:
             p_sub, p_test = m.proba_from_matrix(matrices[0][keep]), m.proba_from_matrix(matrices[1])
         else:
             p_sub, p_test = m.predict_proba(sub), m.predict_proba(test)
@@ -164,7 +163,7 @@ def cv_folds(frame: pd.DataFrame, kind: str, k: int, seed: int) -> list[tuple[np
 
 
 def cross_validate(
-    model: Any,
+    model: Model,
     frame: pd.DataFrame,
     *,
     kind: str,

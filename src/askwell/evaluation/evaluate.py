@@ -47,6 +47,7 @@ from askwell.evaluation.metrics import (
     reliability,
     roc_points,
 )
+from askwell.models.base import Explanation, FeatureModel, Model
 from askwell.models.training import PreparedData, prepare
 from askwell.question import as_questions
 
@@ -104,23 +105,23 @@ class Subject:
     """A model to evaluate, with where it came from and which rows it has seen."""
 
     name: str
-    model: Any
+    model: Model
     source: dict[str, Any] = field(default_factory=dict)
     seen_ids: set[str] | None = None
     notes: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- the model's own split
-def model_split(model: Any) -> dict[str, Any]:
+def model_split(model: Model) -> dict[str, Any]:
     """Label, split kind, seed and dataset id the model was trained with (from its meta)."""
-    meta = getattr(model, "meta", {}) or {}
-    metrics = meta.get("metrics") or {}
-    card = meta.get("card") or {}
+    meta = model.meta
+    metrics = meta.metrics
+    card = meta.card
     return {
-        "label": meta.get("label") or card.get("label"),
+        "label": meta.label or card.get("label"),
         "split": metrics.get("split") or card.get("split"),
-        "seed": metrics.get("seed", card.get("seed", meta.get("seed"))),
-        "dataset_id": meta.get("dataset_id") or (card.get("data") or {}).get("dataset_id"),
+        "seed": metrics.get("seed", card.get("seed", meta.seed)),
+        "dataset_id": meta.dataset_id or (card.get("data") or {}).get("dataset_id"),
         "rows": metrics.get("rows") or (card.get("data") or {}).get("rows"),
         "site_kinds": metrics.get("site_kinds"),
     }
@@ -131,7 +132,7 @@ def _rows(data: PreparedData) -> dict[str, int]:
 
 
 def recreate_split(
-    model: Any,
+    model: Model,
     frame: pd.DataFrame,
     *,
     label: str | None = None,
@@ -184,7 +185,7 @@ def recreate_split(
     }
 
 
-def seen_question_ids(model: Any, frame: pd.DataFrame, cache: dict[Any, PreparedData] | None = None) -> set[str]:
+def seen_question_ids(model: Model, frame: pd.DataFrame, cache: dict[Any, PreparedData] | None = None) -> set[str]:
     """Question ids a model was fit or calibrated on (its own split re-created)."""
     data, _ = recreate_split(model, frame, cache=cache)
     return set(data.fit["question_id"].astype(str)) | set(data.calibration["question_id"].astype(str))
@@ -203,29 +204,27 @@ class Scored:
     names: list[str] | None = None
 
 
-def has_matrix(model: Any) -> bool:
-    return all(hasattr(model, a) for a in ("matrix", "raw_from_matrix", "proba_from_matrix"))
+def has_matrix(model: Model) -> bool:
+    """A :class:`~askwell.models.base.FeatureModel`: scored, permuted and projected on its
+    feature matrix."""
+    return isinstance(model, FeatureModel)
 
 
-def score(model: Any, frame: pd.DataFrame) -> Scored:
+def score(model: Model, frame: pd.DataFrame) -> Scored:
     """Score ``frame`` once, keeping the uncalibrated score and the feature matrix."""
     y = frame["label"].to_numpy(dtype=int)
     questions = as_questions(frame)
     if not questions:
         return Scored(frame, y, np.zeros(0), np.zeros(0))
-    x = names = None
-    if has_matrix(model):
+    x: np.ndarray | None = None
+    names: list[str] | None = None
+    if isinstance(model, FeatureModel):
         x = model.matrix(questions)
         names = list(model.input_names())
         raw = np.asarray(model.raw_from_matrix(x), dtype=float)
-    elif hasattr(model, "_raw_proba"):
-        raw = np.asarray(model._raw_proba(questions), dtype=float)
     else:
-        raw = None
-    if raw is not None and hasattr(model, "calibration"):
-        p = np.asarray(model.calibration.apply(raw), dtype=float)
-    else:
-        p = np.asarray(model.predict_proba(questions), dtype=float)
+        raw = np.asarray(model.raw_proba(questions), dtype=float)
+    p = np.asarray(model.calibration.apply(raw), dtype=float)
     return Scored(frame, y, raw, p, x, names)
 
 
@@ -323,8 +322,8 @@ def calibration_figures(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _calibration_section(test: Scored, model: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"method": (getattr(model, "meta", {}) or {}).get("calibration", {}).get("method")}
+def _calibration_section(test: Scored, model: Model) -> dict[str, Any]:
+    out: dict[str, Any] = {"method": model.calibration.method}
     out["calibrated"] = calibration_figures(test.y, test.p)
     if test.raw is not None:
         out["raw"] = calibration_figures(test.y, test.raw)
@@ -350,16 +349,13 @@ def _scores_section(test: Scored, bins: int = 30) -> dict[str, Any]:
     }
 
 
-def _explain(model: Any, frame: pd.DataFrame, rows: list[int]) -> Any | None:
+def _explain(model: Model, frame: pd.DataFrame, rows: list[int]) -> Explanation | None:
     if not rows:
         return None
-    try:
-        return model.explain(frame.iloc[rows])
-    except AttributeError:  # a model without explanations: the report shows none
-        return None
+    return model.explain(as_questions(frame.iloc[rows]))
 
 
-def _examples_section(model: Any, side: Scored, threshold: float, k: int) -> dict[str, Any]:
+def _examples_section(model: Model, side: Scored, threshold: float, k: int) -> dict[str, Any]:
     picked = erroranalysis.pick_examples(side.y, side.p, threshold, k)
     rows = sorted({r for rs in picked.values() for r in rs})
     expl = _explain(model, side.frame, rows)
@@ -377,7 +373,7 @@ def _registry_features(frame: pd.DataFrame) -> pd.DataFrame | None:
     return compute_features(as_questions(frame))
 
 
-def _leakage_section(model: Any, fit: Scored, test: Scored, config: EvaluationConfig,
+def _leakage_section(model: Model, fit: Scored, test: Scored, config: EvaluationConfig,
                      model_auc: float | None) -> dict[str, Any]:
     if fit.matrix is not None and fit.names:
         tr = pd.DataFrame(fit.matrix, columns=fit.names)
@@ -414,7 +410,7 @@ def _leakage_section(model: Any, fit: Scored, test: Scored, config: EvaluationCo
     return out
 
 
-def _importance_section(model: Any, test: Scored, config: EvaluationConfig) -> dict[str, Any]:
+def _importance_section(model: Model, test: Scored, config: EvaluationConfig) -> dict[str, Any]:
     out: dict[str, Any] = {}
     rows = list(range(min(len(test.y), CONTRIBUTION_ROWS)))
     if len(test.y) > CONTRIBUTION_ROWS:
@@ -426,7 +422,7 @@ def _importance_section(model: Any, test: Scored, config: EvaluationConfig) -> d
     if not config.permutation:
         out["permutation"] = {"skipped": "switched off (--no-permutation)"}
         return out
-    if test.matrix is not None and test.names:
+    if test.matrix is not None and test.names and isinstance(model, FeatureModel):
         out["permutation"] = importance.permutation_importance_matrix(
             model.proba_from_matrix, test.matrix, test.y, test.names,
             repeats=config.permutation_repeats, seed=config.seed,
@@ -518,7 +514,7 @@ def _comparison_section(
         verdict = _comparison_text(primary.name, other.name, auc)
         out.append({
             "name": other.name,
-            "family": getattr(other.model, "family", None),
+            "family": other.model.family,
             "source": other.source,
             "notes": notes,
             "rows": len(rows),
@@ -612,24 +608,24 @@ def evaluate(
         raise EvaluationError("the held-out side needs both good and bad questions to evaluate")
     fit = timed("score_train", score, model, data.fit)
     test = timed("score_held_out", score, model, data.test)
-    meta = getattr(model, "meta", {}) or {}
+    meta = model.meta
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
         "askwell_version": __version__,
         "model": {
             "name": subject.name,
-            "family": getattr(model, "family", None),
+            "family": model.family,
             "source": subject.source,
             "threshold": threshold,
-            "params": meta.get("params", {}),
-            "calibration": meta.get("calibration"),
-            "dataset_id": meta.get("dataset_id"),
-            "trained_at": meta.get("trained_at"),
-            "inputs": list(model.input_names()) if hasattr(model, "input_names") else [],
+            "params": meta.params,
+            "calibration": asdict(meta.calibration),
+            "dataset_id": meta.dataset_id,
+            "trained_at": meta.trained_at,
+            "inputs": list(model.input_names()),
         },
         "data": {
-            "dataset_id": dataset_id or meta.get("dataset_id"),
+            "dataset_id": dataset_id or meta.dataset_id,
             "label": data.label, "split": data.split, "seed": data.seed,
             "rows": _rows(data),
             "positive_rate": {"held_out": _mean(test.y), "train": _mean(fit.y)},

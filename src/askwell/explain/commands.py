@@ -21,12 +21,13 @@ def run_analyze(
     from askwell.explain.checks import check_question
     from askwell.explain.engine import Analyzer
     from askwell.explain.inputs import read_question
-    from askwell.registry.resolve import load_for_use
+    from askwell.models.spec import ModelSpec
+    from askwell.registry.resolve import resolve_model
 
     question = read_question(title=title, body=body, tags=tags, site=site, file=file,
                              stdin_text=stdin_text)
     checked = check_question(question)
     if not checked.ok:
         raise AskwellError(checked.error or "unusable input")
-    loaded, ref = load_for_use(settings, model, model_path)
-    return Analyzer(loaded, ref).analyze(checked.question, warnings=checked.warnings)
+    resolved = resolve_model(settings, ModelSpec.parse(model, path=model_path))
+    return Analyzer(resolved.model, resolved.ref).analyze(checked.question, warnings=checked.warnings)

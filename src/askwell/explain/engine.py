@@ -15,13 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from askwell.explain.edits import OPERATORS, Candidate, EditOperator, Reference
-from askwell.explain.schema import Analysis, ModelRef, Suggestion
+from askwell.explain.schema import Analysis, Suggestion
 from askwell.explain.verdict import confidence, verdict
+from askwell.models.base import FeatureModel, Model
+from askwell.models.spec import ModelRef
 from askwell.question import Question
+
+if TYPE_CHECKING:
+    from askwell.features.signals import TextAnalysis
 
 #: A suggestion must raise the score by at least this much (a probability difference) to
 #: be shown; below it the change is noise.
@@ -61,19 +67,27 @@ class Scored:
 
 @dataclass
 class Analyzer:
-    """Analyses questions with one model. Build once per model; ``analyze`` is thread-safe."""
+    """Analyses questions with one model. Build once per model; ``analyze`` is thread-safe.
 
-    model: object
+    Any :class:`~askwell.models.base.Model` gets a score and the mechanical suggestions
+    (text edits, re-scored by ``predict_proba``); a
+    :class:`~askwell.models.base.FeatureModel` also gets its contributions read and the
+    feature-moving suggestions, re-scored on its matrix.
+    """
+
+    model: Model
     model_ref: ModelRef
     operators: Sequence[EditOperator] = field(default_factory=lambda: OPERATORS)
     max_suggestions: int = 5
     min_gain: float = MIN_GAIN
 
     def __post_init__(self) -> None:
-        meta = getattr(self.model, "meta", {})
-        self.reference = Reference.from_meta(meta.get("reference"))
-        self._has_matrix = hasattr(self.model, "matrix") and hasattr(self.model, "proba_from_matrix")
-        self._names: list[str] = list(getattr(self.model, "feature_names_", []) or [])
+        self.reference = Reference.from_meta(self.model.meta.get("reference"))
+        self._features: FeatureModel | None = (
+            self.model if isinstance(self.model, FeatureModel) else None
+        )
+        self._has_matrix = self._features is not None
+        self._names: list[str] = list(self._features.feature_names_) if self._features else []
         self._index = {n: i for i, n in enumerate(self._names)}
 
     # -- public ------------------------------------------------------------
@@ -81,17 +95,17 @@ class Analyzer:
         from askwell.features import analyze_text, writing_stats
 
         text = analyze_text(question)  # parsed once for signals and statistics
-        if self._has_matrix:
-            x0 = self.model.matrix([question])
-            base = float(self.model.proba_from_matrix(x0)[0])
-            contrib, _ = self.model.contributions_from_matrix(x0)
+        x0: np.ndarray | None = None
+        pulling: set[str] | None = None
+        if self._features is not None:
+            x0 = self._features.matrix([question])
+            base = float(self._features.proba_from_matrix(x0)[0])
+            contrib, _ = self._features.contributions_from_matrix(x0)
             pulling = {self._names[j] for j in np.flatnonzero(contrib[0] < PULL_DOWN)}
         else:
-            x0 = None
             base = float(self.model.predict_proba([question])[0])
-            pulling = None
         suggestions = self._suggest(question, text, x0, base, pulling)
-        threshold = float(getattr(self.model, "threshold", 0.5))
+        threshold = float(self.model.threshold)
         return Analysis(
             score=base,
             verdict=verdict(base, threshold),
@@ -105,7 +119,7 @@ class Analyzer:
         )
 
     # -- internals ---------------------------------------------------------
-    def _candidates(self, question: Question, text: object, x0: np.ndarray | None,
+    def _candidates(self, question: Question, text: TextAnalysis, x0: np.ndarray | None,
                     pulling: set[str] | None) -> list[tuple[EditOperator, Candidate]]:
         from askwell.features.signals import find_signals
 
@@ -127,19 +141,19 @@ class Analyzer:
                  pairs: list[tuple[EditOperator, Candidate]]) -> list[float]:
         if not pairs:
             return []
-        if not self._has_matrix:
-            return [float(p) for p in self.model.predict_proba([c.edited for _, c in pairs])]
+        if self._features is None or x0 is None:
+            return [float(p) for p in self.model.predict_proba([c.edited for _, c in pairs if c.edited])]
         rows = np.repeat(x0, len(pairs), axis=0)
-        edited_idx = [i for i, (_, c) in enumerate(pairs) if c.edited is not None]
-        if edited_idx:
-            rows[edited_idx] = self.model.matrix([pairs[i][1].edited for i in edited_idx])
+        edited = [(i, c.edited) for i, (_, c) in enumerate(pairs) if c.edited is not None]
+        if edited:
+            rows[[i for i, _ in edited]] = self._features.matrix([q for _, q in edited])
         for i, (_, c) in enumerate(pairs):
             for name, value in (c.overrides or {}).items():
                 if name in self._index:
                     rows[i, self._index[name]] = value
-        return [float(p) for p in self.model.proba_from_matrix(rows)]
+        return [float(p) for p in self._features.proba_from_matrix(rows)]
 
-    def _suggest(self, question: Question, text: object, x0: np.ndarray | None, base: float,
+    def _suggest(self, question: Question, text: TextAnalysis, x0: np.ndarray | None, base: float,
                  pulling: set[str] | None) -> list[Suggestion]:
         pairs = self._candidates(question, text, x0, pulling)
         scores = self._rescore(question, x0, pairs)

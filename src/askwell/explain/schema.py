@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from askwell.models.spec import ModelRef  # re-exported: it used to live here
+
 Category = Literal["context", "expected_outcome", "formatting", "clarity", "tone"]
 Severity = Literal["high", "medium", "low"]
 Verdict = Literal["strong", "fine", "at_risk", "likely_closed"]
@@ -36,16 +38,6 @@ class Suggestion:
     length: int | None = None
     replacement: str | None = None
     detail: str | None = None
-
-
-@dataclass
-class ModelRef:
-    """Which model produced an analysis (logged with every prediction)."""
-
-    family: str
-    name: str
-    version: str
-    dataset_id: str | None
 
 
 @dataclass

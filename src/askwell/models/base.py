@@ -5,8 +5,12 @@ the work, learned state ends in an underscore. The report, the service, batch sc
 the recommendation engine talk only to this interface.
 
 Every model carries what is needed to trust a prediction: its label spec, feature spec,
-training dataset id, calibration, decision threshold and metrics (``meta``), saved as
-plain JSON beside estimator files in pickle-free formats.
+training dataset id, calibration, decision threshold and metrics (``meta``, a typed
+:class:`ModelMeta`), saved as plain JSON beside estimator files in pickle-free formats.
+
+Two protocols: :class:`Model` (score, raw score, explain, save) is what every family
+implements; :class:`FeatureModel` adds the named feature matrix that the recommendation
+engine and the evaluation report use for full suggestions and importance.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from __future__ import annotations
 import json
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -118,53 +122,188 @@ class Explanation:
         return [(self.feature_names[j], v) for j, v in pairs[:k]]
 
 
-@runtime_checkable
-class Model(Protocol):
-    """What the rest of askwell may rely on."""
-
-    family: ClassVar[str]
-    meta: dict[str, Any]
-
-    def fit(self, questions: QuestionsLike, y: Sequence[float]) -> Model: ...
-
-    def predict_proba(self, questions: QuestionsLike) -> np.ndarray: ...
-
-    def explain(self, questions: QuestionsLike) -> Explanation: ...
-
-    def save(self, path: Path) -> Path: ...
-
-    @property
-    def card(self) -> dict[str, Any]: ...
-
-
 @dataclass
-class ModelMeta:
-    """Plain-data facts about a trained model (saved as model.json)."""
+class ModelMeta(MutableMapping[str, Any]):
+    """Plain-data facts about a trained model: what ``model.json`` holds, with real fields.
+
+    The common facts are typed fields; what only one family learns (the ``features``
+    model's ``reference`` and fault ``prior``, a site table, serving hints) lives in
+    ``extra`` and is written at the top level of model.json beside them, so files written
+    before this class had fields load unchanged. It is also a ``Mapping`` over all of
+    them (``meta["card"]``, ``meta.get("reference")``) because that is how model.json is
+    read by readers that only need one entry (``SiteTable.from_meta``, the safeguards).
+    """
 
     family: str
-    params: dict[str, Any]
+    params: dict[str, Any] = field(default_factory=dict)
     label: str | None = None
     dataset_id: str | None = None
     feature_spec: list[str] = field(default_factory=list)
     threshold: float = 0.5
-    calibration: dict[str, Any] = field(default_factory=lambda: asdict(Calibration()))
+    calibration: Calibration = field(default_factory=Calibration)
     metrics: dict[str, Any] = field(default_factory=dict)
     card: dict[str, Any] = field(default_factory=dict)
     trained_at: str = ""
     askwell_version: str = __version__
     seed: int = 42
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls) if f.name != "extra")
+
+    # --- model.json --------------------------------------------------------
+    @classmethod
+    def from_json(cls, payload: Mapping[str, Any]) -> ModelMeta:
+        """Read model.json's object: known keys to fields, the rest to ``extra``."""
+        known = set(cls.field_names())
+        values = {k: v for k, v in payload.items() if k in known}
+        if "family" not in values:
+            raise ArtifactError(f"{MODEL_JSON} names no model family")
+        if isinstance(values.get("calibration"), Mapping):
+            values["calibration"] = Calibration(**values["calibration"])
+        extra = {k: v for k, v in payload.items() if k not in known}
+        return cls(**values, extra=extra)
+
+    def to_json(self) -> dict[str, Any]:
+        """The object written to model.json (the same keys as before fields existed)."""
+        out: dict[str, Any] = {name: getattr(self, name) for name in self.field_names()}
+        out["calibration"] = asdict(self.calibration)
+        out.update(self.extra)
+        return out
+
+    # --- the Mapping view --------------------------------------------------
+    def __getitem__(self, key: str) -> Any:
+        if key in self.field_names():
+            return getattr(self, key)
+        return self.extra[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key == "extra":
+            raise KeyError("'extra' is not a model.json entry")
+        if key == "calibration" and isinstance(value, Mapping):
+            value = Calibration(**value)
+        if key in self.field_names():
+            setattr(self, key, value)
+        else:
+            self.extra[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key in self.field_names():
+            raise KeyError(f"{key!r} is a field of ModelMeta and cannot be removed")
+        del self.extra[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.field_names()
+        yield from self.extra
+
+    def __len__(self) -> int:
+        return len(self.field_names()) + len(self.extra)
+
+
+@runtime_checkable
+class Model(Protocol):
+    """What the rest of askwell may rely on: every family implements this.
+
+    Probabilities are of a good reception. ``raw_proba`` is the model's own score before
+    calibration (ROC AUC and calibration diagnostics are computed on it); ``predict_proba``
+    is ``calibration.apply(raw_proba(...))``. ``meta`` is what model.json holds.
+    """
+
+    family: ClassVar[str]
+    meta: ModelMeta
+
+    def fit(self, questions: QuestionsLike, y: Sequence[float], *,
+            calibration: tuple[QuestionsLike, Sequence[float]] | None = None) -> Model: ...
+
+    def predict_proba(self, questions: QuestionsLike) -> np.ndarray: ...
+
+    def raw_proba(self, questions: QuestionsLike) -> np.ndarray: ...
+
+    def explain(self, questions: QuestionsLike) -> Explanation: ...
+
+    def input_names(self) -> list[str]: ...
+
+    def get_params(self) -> dict[str, Any]: ...
+
+    def save(self, path: Path) -> Path: ...
+
+    @property
+    def threshold(self) -> float: ...
+
+    @property
+    def calibration(self) -> Calibration: ...
+
+    @property
+    def card(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class FeatureModel(Model, Protocol):
+    """A model on a named feature matrix: what full suggestions need.
+
+    The recommendation engine re-scores candidate edits by changing rows of the matrix
+    (no re-parse for edits that only move a feature), ranks features by
+    ``contributions_from_matrix`` (additive log-odds that, with the base value, sum to the
+    raw log-odds), and the evaluation report runs permutation importance and learning
+    curves on the matrix. A family that implements this protocol (most simply by
+    subclassing :class:`FeatureModelBase`) gets all of that; one that does not still gets
+    a score and the mechanical suggestions, which edit the text and re-score it.
+    """
+
+    #: Column names of ``matrix``, in order (registry feature names).
+    feature_names_: list[str]
+
+    def matrix(self, questions: Sequence[Question]) -> np.ndarray: ...
+
+    def raw_from_matrix(self, x: np.ndarray) -> np.ndarray: ...
+
+    def proba_from_matrix(self, x: np.ndarray) -> np.ndarray: ...
+
+    def contributions_from_matrix(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 class BaseModel(ABC):
-    """Shared fit/calibrate/save/load logic; families fill in the ``_raw`` methods."""
+    """Shared fit/calibrate/save/load logic; families implement ``_fit_raw``, ``raw_proba``
+    and ``_explain``.
+
+    scikit-learn's habits: ``__init__`` only stores its keyword parameters (as attributes,
+    returned by :meth:`get_params`, so :func:`clone` can make an unfitted copy), ``fit``
+    does the work, and learned state ends in an underscore (``booster_``, ``pipeline_``,
+    ``feature_names_``) or sits in the typed :class:`ModelMeta` saved as model.json.
+    """
 
     family: ClassVar[str] = "base"
     #: Estimator files this family writes (checked on load).
     estimator_files: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **params: Any) -> None:
-        self.params = params
-        self.meta: dict[str, Any] = asdict(ModelMeta(family=self.family, params=dict(params)))
+        for name in params:
+            if hasattr(type(self), name):
+                raise ValueError(f"{type(self).__name__}: parameter {name!r} would hide an attribute")
+        self._param_names = tuple(params)
+        for name, value in params.items():
+            setattr(self, name, value)
+        self.meta = ModelMeta(family=self.family, params=dict(params))
+
+    # --- parameters (scikit-learn style) -----------------------------------
+    def get_params(self) -> dict[str, Any]:
+        """The parameters ``__init__`` was given (current values), by name."""
+        return {name: getattr(self, name) for name in self._param_names}
+
+    def set_params(self, **params: Any) -> BaseModel:
+        unknown = sorted(set(params) - set(self._param_names))
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no parameters {unknown}")
+        for name, value in params.items():
+            setattr(self, name, value)
+        self.meta.params = self.get_params()
+        return self
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Read-only view of :meth:`get_params` (kept for older callers)."""
+        return self.get_params()
 
     # --- the protocol ------------------------------------------------------
     def fit(
@@ -182,13 +321,14 @@ class BaseModel(ABC):
         if len(np.unique(labels)) < 2:
             raise ValueError("training needs both classes (good and bad questions)")
         self._fit_raw(qs, labels)
-        self.meta["trained_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
-        self.meta["feature_spec"] = self.input_names()
+        self.meta.params = self.get_params()
+        self.meta.trained_at = datetime.now().astimezone().isoformat(timespec="seconds")
+        self.meta.feature_spec = self.input_names()
         if calibration is not None:
             cq, cy = as_questions(calibration[0]), np.asarray(calibration[1], dtype=int)
-            cal = Calibration.fit(self._raw_proba(cq), cy)
-            self.meta["calibration"] = asdict(cal)
-            self.meta["threshold"] = best_threshold(cy, cal.apply(self._raw_proba(cq)))
+            cal = Calibration.fit(self.raw_proba(cq), cy)
+            self.meta.calibration = cal
+            self.meta.threshold = best_threshold(cy, cal.apply(self.raw_proba(cq)))
         return self
 
     def predict_proba(self, questions: QuestionsLike) -> np.ndarray:
@@ -196,7 +336,7 @@ class BaseModel(ABC):
         qs = as_questions(questions)
         if not qs:
             return np.zeros(0)
-        return self.calibration.apply(self._raw_proba(qs))
+        return self.calibration.apply(self.raw_proba(qs))
 
     def predict(self, questions: QuestionsLike) -> np.ndarray:
         return (self.predict_proba(questions) >= self.threshold).astype(int)
@@ -206,15 +346,15 @@ class BaseModel(ABC):
 
     @property
     def calibration(self) -> Calibration:
-        return Calibration(**self.meta["calibration"])
+        return self.meta.calibration
 
     @property
     def threshold(self) -> float:
-        return float(self.meta["threshold"])
+        return float(self.meta.threshold)
 
     @property
     def card(self) -> dict[str, Any]:
-        return self.meta.get("card", {})
+        return self.meta.card
 
     def input_names(self) -> list[str]:
         """Names of the model's inputs (features, or a description of text inputs)."""
@@ -225,17 +365,17 @@ class BaseModel(ABC):
         """Write the model folder atomically with its sha256 manifest."""
         path = Path(path)
         with atomic_folder(path) as tmp:
-            write_json(tmp / MODEL_JSON, self.meta)
-            if self.meta.get("card"):
+            write_json(tmp / MODEL_JSON, self.meta.to_json())
+            if self.meta.card:
                 from askwell.registry.cards import render_card_markdown
 
-                (tmp / "MODEL_CARD.md").write_text(render_card_markdown(self.meta["card"]))
+                (tmp / "MODEL_CARD.md").write_text(render_card_markdown(self.meta.card))
             self._save_estimator(tmp)
         return path
 
     @classmethod
-    def _from_meta(cls, meta: dict[str, Any], folder: Path) -> BaseModel:
-        model = cls(**meta.get("params", {}))
+    def _from_meta(cls, meta: ModelMeta, folder: Path) -> BaseModel:
+        model = cls(**meta.params)
         model.meta = meta
         model._load_estimator(folder)
         return model
@@ -246,7 +386,7 @@ class BaseModel(ABC):
         """Learn from the questions (nothing for rule-based families)."""
 
     @abstractmethod
-    def _raw_proba(self, questions: list[Question]) -> np.ndarray:
+    def raw_proba(self, questions: QuestionsLike) -> np.ndarray:
         """Uncalibrated probability of a good reception."""
 
     @abstractmethod
@@ -258,6 +398,45 @@ class BaseModel(ABC):
 
     def _load_estimator(self, folder: Path) -> None:  # noqa: B027 - optional hook
         """Families with learned state read it here."""
+
+
+class FeatureModelBase(BaseModel):
+    """A :class:`FeatureModel` from three methods: ``matrix``, ``raw_from_matrix`` and
+    ``contributions_from_matrix`` (plus ``_fit_raw`` setting ``feature_names_``).
+
+    Scoring, calibration and explanations all go through the matrix, so the engine's
+    re-scoring of an edited row and ``predict_proba`` of the edited question agree.
+    """
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.feature_names_: list[str] = []
+
+    @abstractmethod
+    def matrix(self, questions: Sequence[Question]) -> np.ndarray:
+        """The model's input matrix (columns in ``feature_names_`` order)."""
+
+    @abstractmethod
+    def raw_from_matrix(self, x: np.ndarray) -> np.ndarray:
+        """Uncalibrated probability from a ready matrix."""
+
+    @abstractmethod
+    def contributions_from_matrix(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row additive contributions (log-odds) and the base value per row."""
+
+    def proba_from_matrix(self, x: np.ndarray) -> np.ndarray:
+        return self.calibration.apply(self.raw_from_matrix(x))
+
+    def raw_proba(self, questions: QuestionsLike) -> np.ndarray:
+        return self.raw_from_matrix(self.matrix(as_questions(questions)))
+
+    def input_names(self) -> list[str]:
+        return list(self.feature_names_)
+
+    def _explain(self, questions: list[Question]) -> Explanation:
+        x = self.matrix(questions)
+        contrib, base = self.contributions_from_matrix(x)
+        return Explanation(list(self.feature_names_), contrib, base, x)
 
 
 #: Family name -> "module:Class", imported only when used (no model code runs at import).
@@ -284,17 +463,27 @@ def make_model(family: str, **params: Any) -> BaseModel:
     return family_class(family)(**params)
 
 
+def clone(model: Model) -> BaseModel:
+    """An unfitted model of the same family with the same parameters (like
+    ``sklearn.base.clone``): what learning curves and cross-validation re-fit."""
+    return make_model(model.family, **model.get_params())
+
+
 def load_model(path: Path) -> BaseModel:
     """Verify the folder's manifest, then load the model it holds."""
     path = Path(path)
     verify_manifest(path)
     try:
-        meta = json.loads((path / MODEL_JSON).read_text())
+        payload = json.loads((path / MODEL_JSON).read_text())
     except (OSError, ValueError) as exc:
         raise ArtifactError(f"{path}: unreadable {MODEL_JSON} ({exc})") from exc
-    family = meta.get("family")
+    family = payload.get("family") if isinstance(payload, dict) else None
     if family not in FAMILIES:
         raise ArtifactError(f"{path}: unknown model family {family!r}")
+    try:
+        meta = ModelMeta.from_json(payload)
+    except (TypeError, ValueError) as exc:
+        raise ArtifactError(f"{path}: malformed {MODEL_JSON} ({exc})") from exc
     try:
         return family_class(family)._from_meta(meta, path)
     except ArtifactError:

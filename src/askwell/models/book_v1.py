@@ -17,9 +17,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from askwell.models.artifacts import load_skops, save_skops
-from askwell.models.base import BaseModel, Explanation, logit
+from askwell.models.base import BaseModel, Explanation, QuestionsLike, logit
 from askwell.models.textinput import question_texts
-from askwell.question import Question
+from askwell.question import Question, as_questions
 
 SIMPLE_FEATURES = ("action_verb_full", "question_mark_full", "text_len", "language_question")
 _VEC, _RF = "vectorizer.skops", "forest.skops"
@@ -68,8 +68,8 @@ class BookV1Model(BaseModel):
             n_jobs=1,
         ).fit(self._matrix(questions), y)
 
-    def _raw_proba(self, questions: list[Question]) -> np.ndarray:
-        return self.forest_.predict_proba(self._matrix(questions))[:, 1]
+    def raw_proba(self, questions: QuestionsLike) -> np.ndarray:
+        return self.forest_.predict_proba(self._matrix(as_questions(questions)))[:, 1]
 
     def input_names(self) -> list[str]:
         return ["tfidf(min_df=5, max_df=0.5, 10k terms) of title + body text", *SIMPLE_FEATURES]

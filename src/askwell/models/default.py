@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from askwell.errors import AskwellError
+
+if TYPE_CHECKING:
+    from askwell.models.base import BaseModel
 
 DEFAULT_FAMILY = "features"
 DEFAULT_LABEL = "grade"
@@ -27,7 +30,7 @@ def default_model_dir() -> Path:
     return Path(str(resources.files("askwell") / "assets" / "default_model"))
 
 
-def load_default_model():  # type: ignore[no-untyped-def]
+def load_default_model() -> BaseModel:
     """Load and verify the packaged default model."""
     from askwell.models.base import load_model
 

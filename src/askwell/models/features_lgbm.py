@@ -8,6 +8,7 @@ format, which holds only numbers and tree structure (no pickle).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from askwell.models.base import BaseModel, Explanation, sigmoid
+from askwell.models.base import FeatureModelBase, sigmoid
 from askwell.question import Question
 
 _FILE = "booster.txt"
@@ -143,7 +144,7 @@ def _medians(frame: pd.DataFrame) -> dict[str, float | None]:
     return {c: _finite(v) for c, v in frame.median().items()}
 
 
-class FeaturesModel(BaseModel):
+class FeaturesModel(FeatureModelBase):
     family = "features"
     estimator_files = (_FILE,)
 
@@ -179,7 +180,16 @@ class FeaturesModel(BaseModel):
             **extra,
         )
         self.booster_: Any = None
-        self.feature_names_: list[str] = []
+
+    @property
+    def reference_(self) -> dict[str, Any]:
+        """What "typical" looks like, learned by ``fit`` (see :func:`build_reference`)."""
+        return self.meta.extra.get("reference") or {}
+
+    @property
+    def prior_(self) -> list[dict[str, Any]]:
+        """The fault prior learned by ``fit`` (see :func:`fit_fault_prior`)."""
+        return self.meta.extra.get("prior") or []
 
     def _lgb_params(self) -> dict[str, Any]:
         p = self.params
@@ -212,8 +222,8 @@ class FeaturesModel(BaseModel):
 
         x = self._selected(_features(questions))
         self.feature_names_ = list(x.columns)
-        self.meta["reference"] = build_reference(x, y, [q.site for q in questions])
-        self.meta["prior"] = (
+        self.meta.extra["reference"] = build_reference(x, y, [q.site for q in questions])
+        self.meta.extra["prior"] = (
             fit_fault_prior(x, y, self.params["prior_strength"]) if self.params.get("prior") else []
         )
         params = self._lgb_params()
@@ -224,15 +234,15 @@ class FeaturesModel(BaseModel):
                            init_score=self._prior_points(matrix).sum(axis=1), free_raw_data=True)
         self.booster_ = lgb.train(params, data, num_boost_round=self.params["n_estimators"])
 
-    def matrix(self, questions: list[Question]) -> np.ndarray:
+    def matrix(self, questions: Sequence[Question]) -> np.ndarray:
         """The model's input matrix (features in the model's order)."""
-        return _features(questions, self.feature_names_).to_numpy(dtype=float)
+        return _features(list(questions), self.feature_names_).to_numpy(dtype=float)
 
     def _prior_points(self, x: np.ndarray) -> np.ndarray:
         """Fault-prior log-odds per row and feature (zeros where no prior applies)."""
         points = np.zeros_like(x, dtype=float)
         index = {n: j for j, n in enumerate(self.feature_names_)}
-        for rule in self.meta.get("prior") or []:
+        for rule in self.prior_:
             j = index.get(rule["feature"])
             if j is not None:
                 units = fault_units(x[:, j], rule["threshold"], rule.get("below", False),
@@ -245,24 +255,10 @@ class FeaturesModel(BaseModel):
         raw = self.booster_.predict(x, raw_score=True, num_threads=1)
         return sigmoid(raw + self._prior_points(x).sum(axis=1))
 
-    def proba_from_matrix(self, x: np.ndarray) -> np.ndarray:
-        return self.calibration.apply(self.raw_from_matrix(x))
-
-    def _raw_proba(self, questions: list[Question]) -> np.ndarray:
-        return self.raw_from_matrix(self.matrix(questions))
-
-    def input_names(self) -> list[str]:
-        return list(self.feature_names_)
-
     def contributions_from_matrix(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact TreeSHAP contributions (log-odds) and the base value, per row."""
         out = self.booster_.predict(x, pred_contrib=True, num_threads=1)
         return out[:, :-1] + self._prior_points(x), out[:, -1]
-
-    def _explain(self, questions: list[Question]) -> Explanation:
-        x = self.matrix(questions)
-        contrib, base = self.contributions_from_matrix(x)
-        return Explanation(list(self.feature_names_), contrib, base, x)
 
     def feature_importance(self) -> dict[str, float]:
         gain = self.booster_.feature_importance(importance_type="gain")
@@ -276,7 +272,7 @@ class FeaturesModel(BaseModel):
 
         self.booster_ = lgb.Booster(model_file=str(folder / _FILE))
         self.feature_names_ = list(self.booster_.feature_name())
-        expected = self.meta.get("feature_spec") or []
+        expected = self.meta.feature_spec
         if expected and expected != self.feature_names_:
             from askwell.models.artifacts import ArtifactError
 

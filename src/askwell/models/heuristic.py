@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from askwell.models.base import BaseModel, Explanation, sigmoid
-from askwell.question import Question
+from askwell.models.base import BaseModel, Explanation, QuestionsLike, sigmoid
+from askwell.question import Question, as_questions
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,8 @@ class HeuristicModel(BaseModel):
     def _fit_raw(self, questions: list[Question], y: np.ndarray) -> None:
         """Nothing to learn: the rules are fixed."""
 
-    def _raw_proba(self, questions: list[Question]) -> np.ndarray:
-        return sigmoid(self._points(questions).sum(axis=1))
+    def raw_proba(self, questions: QuestionsLike) -> np.ndarray:
+        return sigmoid(self._points(as_questions(questions)).sum(axis=1))
 
     def input_names(self) -> list[str]:
         return list(self.feature_names_)

@@ -14,9 +14,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from askwell.models.artifacts import load_skops, save_skops
-from askwell.models.base import BaseModel, Explanation, sigmoid
+from askwell.models.base import BaseModel, Explanation, QuestionsLike, sigmoid
 from askwell.models.textinput import question_texts
-from askwell.question import Question
+from askwell.question import Question, as_questions
 
 _FILE = "pipeline.skops"
 
@@ -86,8 +86,8 @@ class LinearModel(BaseModel):
     def _fit_raw(self, questions: list[Question], y: np.ndarray) -> None:
         self.pipeline_ = self._build().fit(question_texts(questions), y)
 
-    def _raw_proba(self, questions: list[Question]) -> np.ndarray:
-        return self.pipeline_.predict_proba(question_texts(questions))[:, 1]
+    def raw_proba(self, questions: QuestionsLike) -> np.ndarray:
+        return self.pipeline_.predict_proba(question_texts(as_questions(questions)))[:, 1]
 
     def input_names(self) -> list[str]:
         return ["tfidf(word 1-2 grams + char 3-5 grams) of title + body text"]

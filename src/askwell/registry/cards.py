@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from askwell.data.store import Dataset
+
+if TYPE_CHECKING:
+    from askwell.models.base import Model
+    from askwell.models.training import PreparedData
 
 INTENDED_USE = (
     "Estimate how likely a question written for a Stack Exchange-style Q&A site is to be "
@@ -21,9 +26,9 @@ LIMITATIONS = [
 ]
 
 
-def build_card(model: Any, dataset: Dataset, data: Any) -> dict[str, Any]:
+def build_card(model: Model, dataset: Dataset, data: PreparedData) -> dict[str, Any]:
     """A JSON-ready model card (also rendered to MODEL_CARD.md)."""
-    metrics = model.meta.get("metrics", {})
+    metrics = model.meta.metrics
     sites = [
         {"site": s["site"], "kind": s.get("kind"), "questions": s.get("questions")}
         for s in dataset.meta.get("sites", [])
@@ -53,7 +58,7 @@ def build_card(model: Any, dataset: Dataset, data: Any) -> dict[str, Any]:
         "intended_use": INTENDED_USE,
         "limitations": LIMITATIONS,
         "threshold": model.threshold,
-        "calibration": model.meta.get("calibration"),
+        "calibration": asdict(model.calibration),
         "metrics": {"test": metrics.get("test"), "train": metrics.get("train")},
         "segments": segments,
         "worst_site": worst,

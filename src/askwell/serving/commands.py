@@ -32,13 +32,16 @@ def load_precomputed(settings: Settings, folder: Path, *, db: str | None = None)
 
 
 def parse_model(model: str | None) -> str | None:
-    """``NAME[:ALIAS|VERSION]``; a bare name means its champion."""
+    """Check ``--model`` now (one grammar: :class:`~askwell.models.spec.ModelSpec`) and
+    return its canonical form, which the workers parse again; ``None``: not given."""
     if model is None:
         return None
-    name, _, ref = model.partition(":")
-    if not name.strip():
-        raise AskwellError(f"--model {model!r}: give a registered model NAME[:ALIAS|VERSION]")
-    return f"{name.strip()}:{ref.strip() or 'champion'}"
+    from askwell.models.spec import ModelSpec, ModelSpecError
+
+    try:
+        return str(ModelSpec.parse(model))
+    except ModelSpecError as exc:
+        raise AskwellError(f"--model {model!r}: {exc}") from exc
 
 
 def run_serve(settings: Settings, *, host: str, port: int, workers: int, db: str | None,

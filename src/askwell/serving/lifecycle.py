@@ -21,11 +21,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from askwell.explain.schema import Analysis, ModelRef
+import numpy as np
+
+from askwell.explain.schema import Analysis
+from askwell.models.base import Calibration, Explanation, FeatureModel, Model, QuestionsLike
+from askwell.models.spec import ModelRef, ModelSpec
 from askwell.question import Question
 from askwell.serving.safeguards import OutlierReference, abstain_below, check_output
+
+if TYPE_CHECKING:
+    from askwell.serving.config import ServiceSettings
 
 log = logging.getLogger("askwell.serving")
 
@@ -45,18 +52,21 @@ class FeatureMemo:
     """A feature model whose features for the question being served are computed once.
 
     The input safeguards (outlier score) and the engine both need the question's feature
-    vector; wrapped in this, the second ask is a look-up. Everything else is delegated.
-    Per thread, keyed by the identity of the one question object, so never stale.
+    vector; wrapped in this, the second ask is a look-up. It is itself a
+    :class:`~askwell.models.base.FeatureModel` (every member delegates to the wrapped
+    model), so the engine treats it like the model. Per thread, keyed by the identity of
+    the one question object, so never stale.
     """
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: FeatureModel) -> None:
         self._model = model
         self._local = threading.local()
+        self.family = model.family  # type: ignore[misc]  # per instance: whatever it wraps
+        self.meta = model.meta
+        self.feature_names_ = model.feature_names_
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
-
-    def matrix(self, questions: list[Question]) -> Any:
+    # -- the memo ---------------------------------------------------------------
+    def matrix(self, questions: Sequence[Question]) -> np.ndarray:
         if len(questions) == 1:
             last = getattr(self._local, "last", None)
             if last is not None and last[0] is questions[0]:
@@ -68,21 +78,70 @@ class FeatureMemo:
 
     def feature_values(self, question: Question) -> dict[str, float]:
         x = self.matrix([question])
-        return dict(zip(self._model.feature_names_, x[0].tolist(), strict=True))
+        return dict(zip(self.feature_names_, x[0].tolist(), strict=True))
+
+    # -- delegated ----------------------------------------------------------------
+    def raw_from_matrix(self, x: np.ndarray) -> np.ndarray:
+        return self._model.raw_from_matrix(x)
+
+    def proba_from_matrix(self, x: np.ndarray) -> np.ndarray:
+        return self._model.proba_from_matrix(x)
+
+    def contributions_from_matrix(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._model.contributions_from_matrix(x)
+
+    def fit(self, questions: QuestionsLike, y: Sequence[float], *,
+            calibration: tuple[QuestionsLike, Sequence[float]] | None = None) -> Model:
+        raise TypeError("a served model is not re-fitted")
+
+    def predict_proba(self, questions: QuestionsLike) -> np.ndarray:
+        return self._model.predict_proba(questions)
+
+    def raw_proba(self, questions: QuestionsLike) -> np.ndarray:
+        return self._model.raw_proba(questions)
+
+    def explain(self, questions: QuestionsLike) -> Explanation:
+        return self._model.explain(questions)
+
+    def input_names(self) -> list[str]:
+        return self._model.input_names()
+
+    def get_params(self) -> dict[str, Any]:
+        return self._model.get_params()
+
+    def save(self, path: Path) -> Path:
+        return self._model.save(path)
+
+    @property
+    def threshold(self) -> float:
+        return self._model.threshold
+
+    @property
+    def calibration(self) -> Calibration:
+        return self._model.calibration
+
+    @property
+    def card(self) -> dict[str, Any]:
+        return self._model.card
 
 
-def wrap_model(model: Any) -> Any:
-    """Wrap feature models (they have ``matrix``) in a :class:`FeatureMemo`."""
-    if hasattr(model, "matrix") and hasattr(model, "feature_names_"):
-        return FeatureMemo(model)
-    return model
+def wrap_model(model: Model) -> Model:
+    """Wrap feature models in a :class:`FeatureMemo`; others serve as they are."""
+    return FeatureMemo(model) if isinstance(model, FeatureModel) else model
 
 
 @runtime_checkable
 class AnalyzerLike(Protocol):
-    """What the service needs from the recommendation engine (``askwell.explain.engine``)."""
+    """What the service needs from the recommendation engine (``askwell.explain.engine``).
+
+    ``model`` is the model it analyses with (``None`` for an analyzer that has no model of
+    its own, such as a test double): the service reads its meta, threshold and card.
+    """
 
     model_ref: ModelRef
+
+    @property
+    def model(self) -> Model | None: ...
 
     def analyze(self, question: Question, warnings: Sequence[str] = ()) -> Analysis: ...
 
@@ -113,15 +172,14 @@ class Served:
 
 
 def bundle(analyzer: AnalyzerLike, source: str, settings_abstain: float | None = None) -> Served:
-    model = getattr(analyzer, "model", None)
-    meta = getattr(model, "meta", None) or {}
-    threshold = getattr(model, "threshold", None)
+    model = analyzer.model
+    meta = model.meta if model is not None else None
     return Served(
         analyzer=analyzer, ref=analyzer.model_ref, source=source,
         outliers=OutlierReference.from_meta(meta),
         abstain_below=abstain_below(settings_abstain, meta),
-        threshold=float(threshold) if isinstance(threshold, int | float) else None,
-        card=dict(meta.get("card") or {}),
+        threshold=float(model.threshold) if model is not None else None,
+        card=dict(meta.card) if meta is not None else {},
         features=model.feature_values if isinstance(model, FeatureMemo) else None,
     )
 
@@ -151,26 +209,23 @@ Loader = Callable[[str | None], tuple[AnalyzerLike, str]]
 """``loader(source)`` -> (analyzer, its source). ``None``: whatever the settings name now."""
 
 
-def settings_loader(settings: Any) -> Loader:
-    """Load from a folder, the registry (``name[:alias]``) or the packaged default."""
+def settings_loader(settings: ServiceSettings) -> Loader:
+    """Load what the settings name (``model_path`` wins over ``model``), or a ``source``
+    recorded by a reload event (``default``, ``path:DIR``, ``registry:NAME:VERSION``),
+    through the one resolver (:func:`askwell.registry.resolve.resolve_model`)."""
 
     def load(source: str | None) -> tuple[AnalyzerLike, str]:
         from askwell.explain.engine import Analyzer
-        from askwell.registry.resolve import load_for_use
+        from askwell.registry.resolve import resolve_model
 
-        spec, path = settings.model, settings.model_path
         if source is not None:
-            kind, _, rest = source.partition(":")
-            spec, path = (rest, None) if kind == "registry" else (None, Path(rest)) if kind == "path" \
-                else (None, None)
-        model, ref = load_for_use(settings, spec, path, settings.tracking_uri)
-        if path is not None:
-            where = f"path:{Path(path).resolve()}"
-        elif spec:
-            where = f"registry:{ref.name}:{ref.version}"
+            spec = ModelSpec.parse(source)
+        elif settings.model_path is not None:
+            spec = ModelSpec.folder(settings.model_path)
         else:
-            where = "default"
-        return Analyzer(wrap_model(model), ref), where
+            spec = ModelSpec.parse(settings.model)
+        resolved = resolve_model(settings, spec, settings.tracking_uri)
+        return Analyzer(wrap_model(resolved.model), resolved.ref), resolved.source
 
     return load
 
