@@ -317,15 +317,44 @@ def test_non_english_text_gets_one_notice_no_bold_verdict_and_no_english_readabi
     page.locator("#title").fill(GERMAN_TITLE)
     page.locator("#body").fill(GERMAN_BODY)
     payload = analysis_of(page, GERMAN_TITLE, GERMAN_BODY)
-    assert payload["abstained"], payload
-    assert page.locator("#notices .notice").count() == 1
-    assert "English" in page.locator("#notices").text_content()
+    assert payload["abstained"] or payload["verdict"] == "not_ready", payload
+    # one message says why there is no verdict: a notice, or the not-ready box, not both
+    said = page.locator("#notices .notice").all_text_contents()
+    if payload["verdict"] == "not_ready":
+        assert said == [] and page.locator("#not-ready").is_visible()
+        said = [page.locator("#not-ready").text_content()]
+    assert len(said) == 1 and "English" in said[0], said
     assert page.locator("#confidence").text_content() == ""
-    assert page.locator("#verdict").text_content() == "No verdict"
+    assert font_weight(page, "#verdict") < 600 and font_weight(page, "#sum-verdict") < 600
+    if payload["verdict"] != "not_ready":
+        assert page.locator("#verdict").text_content() == "No verdict"
+    if payload.get("stats"):
+        labels = page.locator("#stats dt").all_text_contents()
+        assert not any("Reading ease" in t or "Grade" in t for t in labels), labels
+        assert page.locator("#stats-note").is_visible()
+
+
+def test_findings_and_the_warnings_that_repeat_them_make_one_notice_each(page: Any) -> None:
+    """The service's shape: each input-check finding also arrives as a warning sentence."""
+    english = "This does not look like English: askwell was trained on English questions."
+    confidence = "The model is not confident either way (confidence 3%), so it gives no verdict."
+    short = "Only 4 words of text: too little for a reliable score."
+    payload = base_payload(
+        abstained=True, low_confidence=True, confidence=0.03,
+        warnings=[english, short, confidence],
+        findings=[{"code": "not_english", "action": "abstain", "message": english,
+                   "advice": "Write the question in English."},
+                  {"code": "too_short", "action": "warn", "message": short, "advice": None},
+                  {"code": "low_confidence", "action": "abstain", "message": confidence, "advice": None}])
+    answer_with(page, lambda req: payload)
+    page.locator("#title").fill("Wie kann ich mein Bier klären?")
+    page.wait_for_selector("#notices .notice.abstained")
+    notices = page.locator("#notices .notice").all_text_contents()
+    assert len(notices) == 2, notices  # why there is no verdict, and the short text
+    assert english in notices[0] and "Write the question in English." in notices[0]
+    assert notices[1] == short
+    assert page.locator("#stats-note").is_visible()  # readability hidden: not English
     assert font_weight(page, "#verdict") < 600
-    labels = page.locator("#stats dt").all_text_contents()
-    assert labels and not any("Reading ease" in t or "Grade" in t for t in labels), labels
-    assert page.locator("#stats-note").is_visible()
 
 
 @pytest.mark.parametrize("shaky", [

@@ -430,10 +430,19 @@
   }
 
   // ---- what the analysis means for the page -------------------------------------------------
+  /** The input checks' findings ({code, action, message, advice}); older payloads have none. */
+  function findingsOf(r) {
+    return Array.isArray(r.findings)
+      ? r.findings.filter((f) => f && typeof f.message === "string" && f.message.trim()) : [];
+  }
+
+  const NOT_ENGLISH = new Set(["not_english", "non_english"]);
+
   function nonEnglish(r) {
     if (typeof r.language === "string" && r.language && !/^en\b/i.test(r.language)) return true;
-    const checks = [].concat(r.checks || [], r.input_checks || []);
-    if (checks.some((c) => c === "non_english" || (c && c.code === "non_english"))) return true;
+    if (r.filter && NOT_ENGLISH.has(r.filter.reason)) return true;
+    const codes = [].concat(findingsOf(r).map((f) => f.code), r.checks || []);
+    if (codes.some((c) => NOT_ENGLISH.has(c))) return true;
     return (r.warnings || []).some((w) => /does not look like English/i.test(String(w)));
   }
 
@@ -448,34 +457,48 @@
     return "sure";
   }
 
-  /** One notice per distinct thing to say: the reason there is no verdict (or why it is
-   * shaky) once, then the other warnings, each once. */
+  const sentence = (...parts) => parts.map((p) => String(p || "").trim()).filter(Boolean).join(" ");
+
+  /** One notice per distinct thing to say: why there is no verdict (or why it is shaky)
+   * once, then the other findings and warnings, each once. A warning that repeats a
+   * finding, the filter's message or the not-ready box is not shown again. */
   function noticesFor(r) {
     const out = [];
-    const seen = new Set();
-    const add = (kind, text) => {
+    const said = [];
+    const repeats = (t) => said.some((x) => x && (x === t || x.includes(t) || t.includes(x)));
+    const add = (kind, text, ...also) => {
       const t = String(text || "").trim();
-      if (!t || seen.has(t)) return;
-      seen.add(t);
+      if (!t || repeats(t)) return;
+      said.push(t, ...also.map((a) => String(a || "").trim()).filter(Boolean));
       out.push({ kind, text: t });
     };
     const warnings = (r.warnings || []).map(String);
+    const findings = findingsOf(r);
     const f = r.filter || {};
     if (r.verdict === "not_ready") {
-      seen.add(String(f.message || "").trim());
-      seen.add(String(f.advice || "").trim());
+      // the not-ready box says what is wrong and what to do
+      said.push(...[f.message, f.advice].map((x) => String(x || "").trim()).filter(Boolean));
+      for (const x of findings) if (x.action === "not_ready") said.push(x.message.trim());
     } else if (r.abstained) {
-      add("abstained", warnings.find((w) => /no verdict/i.test(w))
-        || "No verdict: the model can't judge this question reliably, so only the writing statistics and the surest fixes are shown.");
-      for (const w of warnings) if (/no verdict/i.test(w)) seen.add(w.trim());
+      const why = findings.filter((x) => x.action === "abstain");
+      const text = why.length ? sentence(...why.map((x) => sentence(x.message, x.advice)))
+        : warnings.find((w) => /no verdict/i.test(w))
+          || "No verdict: the model can't judge this question reliably, so only the writing statistics and the surest fixes are shown.";
+      add("abstained", text, ...why.map((x) => x.message), ...warnings.filter((w) => /no verdict/i.test(w)));
     } else if (filterUnsure(r)) {
-      add("unsure", [f.message, f.advice].filter(Boolean).join(" ")
-        || "This may not be a complete question yet, so the score is only a rough guide.");
-    } else if (r.low_confidence && !warnings.length) {
+      const own = findings.filter((x) => x.code === "filter_unsure");
+      add("unsure", sentence(f.message, f.advice)
+        || "This may not be a complete question yet, so the score is only a rough guide.",
+      ...own.map((x) => x.message));
+    } else if (r.low_confidence && !warnings.length && !findings.length) {
       add("low", "Low confidence: treat this score as a rough guide.");
     }
     if (r.fallback && !warnings.some((w) => /fallback/i.test(w))) {
       add("fallback", "Scored by the simple fallback model: the main model couldn't be used for this question.");
+    }
+    for (const x of findings) {
+      if (x.action === "not_ready" || x.action === "abstain") continue;
+      add("warning", sentence(x.message, x.advice), x.message);
     }
     for (const w of warnings) add(/fallback/i.test(w) ? "fallback" : "warning", w);
     return out;
@@ -604,18 +627,52 @@
     el.sumJump.textContent = `${plural(n, "suggestion", "suggestions")} ↓`;
   }
 
+  const MAX_EDIT_CHARS = 160; // a longer edit is shown as the words it changes
+
+  /** The words an edit changes, when it keeps the word count (case, punctuation): up to
+   * `limit` [old, new] pairs and how many there are in all; null otherwise. */
+  function changedWords(old, replacement, limit = 4) {
+    const a = old.split(/(\s+)/);
+    const b = replacement.split(/(\s+)/);
+    if (a.length !== b.length) return null;
+    const pairs = [];
+    let total = 0;
+    for (let i = 0; i < a.length; i += 1) {
+      if (a[i] === b[i]) continue;
+      total += 1;
+      if (pairs.length < limit) pairs.push([a[i], b[i]]);
+    }
+    return total ? { pairs, total } : null;
+  }
+
+  function clip(t) {
+    return t.length <= MAX_EDIT_CHARS ? t : `${t.slice(0, 100)} … ${t.slice(-40)}`;
+  }
+
   function describeEdit(s, text) {
     const range = text === null ? null : span(text, s);
     if (!range || typeof s.replacement !== "string") return null;
     const old = text.slice(range[0], range[1]);
+    if (!old && !s.replacement) return null;
     // line breaks at either end are part of the edit but only add blank lines here
-    const shown = (t) => (t.trim() ? t.replace(/^\n+|\n+$/g, "")
+    const shown = (t) => (t.trim() ? clip(t.replace(/^\n+|\n+$/g, ""))
       : t.includes("\n") ? "a line break" : t ? "a space" : "");
+    if (old.length + s.replacement.length > 2 * MAX_EDIT_CHARS) {
+      const words = changedWords(old, s.replacement);
+      if (words) {
+        const parts = [];
+        words.pairs.forEach(([o, n], i) => {
+          if (i) parts.push(", ");
+          parts.push(h("del", { text: o }), " → ", h("ins", { text: n }));
+        });
+        const more = words.total - words.pairs.length;
+        return h("p", { class: "edit" }, "Change ", ...parts, more > 0 ? ` and ${more} more` : "");
+      }
+    }
     const parts = [];
     if (old) parts.push(h("del", { text: shown(old) }));
     if (old && s.replacement) parts.push(" → ");
     if (s.replacement) parts.push(h("ins", { text: shown(s.replacement) }));
-    if (!old && !s.replacement) return null;
     const label = !old ? "Insert " : !s.replacement ? "Remove " : "Change ";
     return h("p", { class: "edit" }, label, ...parts);
   }
