@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,13 @@ class Question:
         )
 
 
+def is_frame(obj: Any) -> bool:
+    """Whether ``obj`` is a pandas DataFrame, without importing pandas (a process that has
+    not imported it holds no frame): the CLI's cold start stays free of pandas."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(obj, pandas.DataFrame)
+
+
 def questions_from_frame(frame: pd.DataFrame) -> list[Question]:
     """One :class:`Question` per dataset row."""
     return [Question.from_mapping(r) for r in frame.to_dict("records")]
@@ -51,7 +60,7 @@ def questions_from_frame(frame: pd.DataFrame) -> list[Question]:
 
 def as_questions(items: Iterable[Question | Mapping[str, Any]] | pd.DataFrame) -> list[Question]:
     """Accept questions, dicts or a dataset frame, and return questions."""
-    if isinstance(items, pd.DataFrame):
+    if is_frame(items):
         return questions_from_frame(items)
     return [q if isinstance(q, Question) else Question.from_mapping(q) for q in items]
 

@@ -11,7 +11,7 @@ one red line and exit code 2 (a traceback only with ``--debug``).
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -30,7 +30,7 @@ from askwell.cli import (
 from askwell.cli.common import emit_json, err_console, state
 from askwell.errors import AskwellError
 
-__all__ = ["app", "emit_json", "main"]
+__all__ = ["app", "command", "emit_json", "main"]
 
 app = typer.Typer(
     name="askwell",
@@ -41,9 +41,19 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from askwell import __version__
+
+        sys.stdout.write(f"askwell {__version__}\n")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
 ) -> None:
     state["debug"] = debug
 
@@ -61,10 +71,35 @@ app.add_typer(feedback.app, name="feedback")
 app.add_typer(batch.app, name="batch")
 
 
+def command() -> Any:
+    """The Click command behind ``app``, with help fit for people: an on/off flag shows no
+    ``<bool>`` type (it takes no value), which Typer's help would print for every flag."""
+    root = typer.main.get_command(app)
+
+    def walk(cmd: Any) -> None:
+        for param in cmd.params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        made = cmd.get_help_option  # --help is made per call, not kept in params
+
+        def help_option(ctx: Any, made: Any = made) -> Any:
+            option = made(ctx)
+            if option is not None:
+                option.metavar = ""
+            return option
+
+        cmd.get_help_option = help_option
+        for sub in getattr(cmd, "commands", {}).values():
+            walk(sub)
+
+    walk(root)
+    return root
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
-        app()
+        command()(prog_name="askwell")
     except AskwellError as exc:
         if state["debug"]:
             raise

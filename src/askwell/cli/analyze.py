@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from askwell.cli.common import JsonFlag, commands, console, emit_json, settings
+from askwell.cli.common import JsonFlag, busy, commands, console, emit_json, settings
 
 if TYPE_CHECKING:
     from askwell.explain.schema import Analysis
@@ -37,35 +37,47 @@ def analyze(
     stdin_text = None
     if file is None and title is None and body is None and not sys.stdin.isatty():
         stdin_text = sys.stdin.read()
-    analysis = run_analyze(settings(), title=title, body=body, tags=tags, site=site, file=file,
-                           model=model, model_path=model_path, stdin_text=stdin_text)
+    with busy("analysing"):
+        analysis = run_analyze(settings(), title=title, body=body, tags=tags, site=site, file=file,
+                               model=model, model_path=model_path, stdin_text=stdin_text)
     if as_json:
         emit_json(analysis.to_dict())
         return
     show(analysis)
 
 
+def pct(p: float | None) -> str:
+    """A probability on the one scale people see everywhere (CLI and editor): ``72%``."""
+    return "-" if p is None else f"{p * 100:.0f}%"
+
+
 def show(a: Analysis) -> None:
-    """The analysis as a person reads it: score line, warnings, writing stats, suggestions."""
+    """The analysis as a person reads it: score line, warnings, writing stats, suggestions.
+
+    Every string that comes from the writer or the model (warnings, suggestion text,
+    replacements) is escaped: Rich would read ``df[i]`` as markup and drop it."""
     out = console()
+    verdict = escape(a.verdict.replace("_", " "))
     style = _VERDICT_STYLE.get(a.verdict, "")
+    verdict = f"[{style}]{verdict}[/]" if style else verdict
     out.print(
-        f"score [bold]{a.score:.2f}[/]  verdict [{style}]{a.verdict.replace('_', ' ')}[/]  "
-        f"confidence {a.confidence:.0%}  (threshold {a.threshold:.2f}; model "
-        f"{escape(a.model.name)} v{escape(str(a.model.version))})"
+        f"score [bold]{pct(a.score)}[/]  verdict {verdict}  confidence {pct(a.confidence)}  "
+        f"(passes at {pct(a.threshold)}; model {escape(a.model.name)} v{escape(str(a.model.version))})",
+        highlight=False,
     )
     for w in a.warnings:
-        out.print(f"[yellow]warning:[/] {escape(w)}")
+        out.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     stats = Table("reading ease", "grade", "sentences", "words", "avg word", "diversity", title="writing")
     s = a.stats
     stats.add_row(*(f"{s.get(k, 0):.1f}" for k in ("flesch_reading_ease", "flesch_kincaid_grade")),
                   *(f"{s.get(k, 0):.0f}" for k in ("sentences", "words")),
-                  *(f"{s.get(k, 0):.2f}" for k in ("avg_word_length", "vocabulary_diversity")))
+                  f"{s.get('avg_word_length', 0):.2f}", pct(s.get("vocabulary_diversity", 0)))
     out.print(stats)
     if not a.suggestions:
         out.print("no suggestion raises the score measurably")
         return
-    table = Table("#", "gain", "suggestion", "category", "where", title="suggestions (each checked by re-scoring)")
+    table = Table("#", "gain", "suggestion", "category", "where",
+                  title="suggestions (each checked by re-scoring; gain in percentage points)")
     for i, sug in enumerate(a.suggestions, 1):
         where = ""
         if sug.field is not None and sug.start is not None:
@@ -73,5 +85,5 @@ def show(a: Analysis) -> None:
             if sug.replacement is not None:
                 where += f" → {sug.replacement.strip() or '(delete)'}"
         msg = sug.message + (f" ({sug.detail})" if sug.detail else "")
-        table.add_row(str(i), f"+{sug.gain * 100:.1f} pts", msg, sug.category, where)
+        table.add_row(str(i), f"+{sug.gain * 100:.1f} pts", escape(msg), escape(sug.category), escape(where))
     out.print(table)

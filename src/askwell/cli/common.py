@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from typing import Annotated, Any
 
 import typer
@@ -46,6 +47,13 @@ def console() -> Console:
 
 def err_console() -> Console:
     return Console(stderr=True)
+
+
+def busy(what: str) -> AbstractContextManager[Any]:
+    """A spinner on stderr while something slow runs, on a terminal only (logs and pipes
+    get no animation, and stdout stays clean for ``--json``)."""
+    err = err_console()
+    return err.status(what) if err.is_terminal else nullcontext()
 
 
 def settings() -> Settings:

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from askwell.cli.common import commands, settings
+from askwell.cli.common import commands, err_console, settings
+from askwell.errors import AskwellError
 
 app = commands()
 
@@ -28,8 +30,14 @@ def serve(
                                                      "--suggestions` output first: its answers are "
                                                      "served before computing.")] = None,
 ) -> None:
-    """Serve the API and the web editor (packaged default model unless told otherwise)."""
-    from askwell.serving.commands import run_serve
+    """Serve the API and the web editor: the champion `askwell quickstart` promoted in this home
+    if there is one, else the packaged default model (the first line says which, and why)."""
+    from askwell.serving.commands import choose_model, run_serve
 
-    run_serve(settings(), host=host, port=port, workers=workers, db=db, cache=cache, model=model,
-              model_path=model_path, access_log=access_log, precomputed=precomputed)
+    s = settings()
+    if model and model_path:
+        raise AskwellError("give --model or --model-path, not both")
+    choice = choose_model(s, model, model_path)
+    err_console().print(escape(choice.reason), highlight=False, soft_wrap=True)
+    run_serve(s, host=host, port=port, workers=workers, db=db, cache=cache, model=choice.model,
+              model_path=choice.model_path, access_log=access_log, precomputed=precomputed)

@@ -22,6 +22,10 @@ from askwell.errors import AskwellError
 from askwell.question import Question
 
 MAX_FILE_BYTES = 1_000_000
+#: The fields a JSON question may have: the API's request fields (``AnalyzeRequest``, which
+#: forbids others too; a test keeps the two the same). Anything else is a typo to report,
+#: not something to drop silently.
+JSON_FIELDS = ("title", "body", "tags", "site")
 _TAGS_LINE = re.compile(r"^\s*tags\s*:\s*(.*)$", re.I)
 
 
@@ -63,6 +67,10 @@ def from_markdown(text: str) -> Question:
 def from_json(payload: Any) -> Question:
     if not isinstance(payload, dict):
         raise InputError('JSON input must be an object like {"title": "...", "body": "...", "tags": [...]}')
+    unknown = sorted(str(k) for k in payload if k not in JSON_FIELDS)
+    if unknown:
+        raise InputError(f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                         f"in the JSON question; the fields are {', '.join(JSON_FIELDS)}")
     for key in ("title", "body"):
         if key in payload and not isinstance(payload[key], str):
             raise InputError(f'"{key}" must be a string, got {type(payload[key]).__name__}')
@@ -84,6 +92,9 @@ def read_question(
 ) -> Question:
     """Build the question from whichever source was given (exactly one)."""
     if file is not None:
+        if file.is_dir():
+            raise InputError(f"{file} is a directory; --file takes one question's file "
+                             "(a .md file, or .json)")
         if not file.is_file():
             raise InputError(f"{file}: no such file")
         if file.stat().st_size > MAX_FILE_BYTES:
@@ -97,7 +108,7 @@ def read_question(
     elif stdin_text is not None and title is None and body is None:
         if len(stdin_text) > MAX_FILE_BYTES:
             raise InputError(f"stdin: larger than {MAX_FILE_BYTES:,} bytes; that is not one question")
-        q = from_json(_parse_json(stdin_text))
+        q = from_json(_parse_stdin(stdin_text))
     else:
         if title is None and body is None:
             raise InputError("give a question: --title and --body, --file q.md, or JSON on stdin")
@@ -107,6 +118,20 @@ def read_question(
     elif site and not q.site:
         q = Question(q.title, q.body, q.tags, site)
     return q
+
+
+def _parse_stdin(text: str) -> Any:
+    """Stdin takes JSON; Markdown there is a common slip, so say how to give it."""
+    try:
+        return _parse_json(text)
+    except InputError as exc:
+        if not text.strip():
+            raise InputError("stdin is empty; give a question: --title and --body, --file q.md, "
+                             "or JSON on stdin") from exc
+        if text.lstrip()[:1] not in "{[":
+            raise InputError(f"stdin is not JSON ({exc}); stdin takes a JSON question like "
+                             '{"title": "...", "body": "..."}; for a Markdown file use --file q.md') from exc
+        raise
 
 
 def _parse_json(text: str) -> Any:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from askwell.features import author, context, readability, structure, tone, vocabulary
 from askwell.features.signals import TextAnalysis, analyze_text
 from askwell.features.spec import GROUPS, FeatureSpec
-from askwell.question import Question, as_questions
+from askwell.question import Question, as_questions, is_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Every defined feature, in definition order.
 ALL_FEATURES: tuple[FeatureSpec, ...] = (
@@ -130,6 +132,19 @@ def _check_input(questions: Any) -> Any:
     return questions
 
 
+def _matrix(items: Sequence[Question], chosen: Sequence[FeatureSpec]) -> np.ndarray:
+    values = np.empty((len(items), len(chosen)), dtype=np.float64)
+    for i, question in enumerate(items):
+        values[i] = _row(analyze_text(question), chosen)
+    return values
+
+
+def feature_array(questions: Sequence[Question], names: Sequence[str]) -> np.ndarray:
+    """Features of many questions as a float64 array, columns in the order of ``names``
+    (a model's input order): the numbers of :func:`compute_features`, without pandas."""
+    return _matrix(list(questions), tuple(get_spec(n) for n in names))
+
+
 def compute_features(
     questions: Iterable[Question | Mapping[str, Any]] | pd.DataFrame,
     names: Sequence[str] | None = None,
@@ -142,12 +157,12 @@ def compute_features(
     always in definition order. Author features are NaN when unknown;
     every other value is finite and within its spec's ``[low, high]``.
     """
-    frame_index = questions.index if isinstance(questions, pd.DataFrame) else None
+    import pandas as pd
+
+    frame_index = questions.index if is_frame(questions) else None
     items = as_questions(_check_input(questions))
     chosen = _selected(names)
-    values = np.empty((len(items), len(chosen)), dtype=np.float64)
-    for i, question in enumerate(items):
-        values[i] = _row(analyze_text(question), chosen)
+    values = _matrix(items, chosen)
     return pd.DataFrame(
         values,
         columns=[s.name for s in chosen],

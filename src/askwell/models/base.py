@@ -22,10 +22,9 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequenc
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
-import scipy.sparse as sp
 
 from askwell import __version__
 from askwell.models.artifacts import (
@@ -36,6 +35,9 @@ from askwell.models.artifacts import (
     write_json,
 )
 from askwell.question import Question, as_questions
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 QuestionsLike = Iterable[Question | Mapping[str, Any]]
 
@@ -113,7 +115,7 @@ class Explanation:
     def top(self, i: int, k: int = 5) -> list[tuple[str, float]]:
         """The ``k`` inputs that moved question ``i`` most, largest magnitude first."""
         row = self.contributions[i]
-        if sp.issparse(row):
+        if hasattr(row, "tocoo"):  # a SciPy sparse row (SciPy is not imported for dense models)
             row = row.tocoo()
             pairs = list(zip(row.col.tolist(), row.data.tolist(), strict=True))
         else:

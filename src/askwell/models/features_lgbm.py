@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from askwell.models.base import FeatureModelBase, sigmoid
+from askwell.models.lgbm_native import NativeBooster
 from askwell.question import Question
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _FILE = "booster.txt"
 
@@ -122,6 +125,8 @@ def build_reference(x: pd.DataFrame, y: np.ndarray, sites: list[str | None]) -> 
     50th and 99th percentile of every feature over all training questions (safeguards use
     them to spot inputs far from what the model saw).
     """
+    import pandas as pd
+
     good = x[np.asarray(y) == 1]
     site_series = pd.Series(sites, index=x.index).fillna("")
     typical = {"*": _medians(good)}
@@ -179,7 +184,7 @@ class FeaturesModel(FeatureModelBase):
             seed=seed,
             **extra,
         )
-        self.booster_: Any = None
+        self.booster_: Any = None  # a NativeBooster once fitted or loaded
 
     @property
     def reference_(self) -> dict[str, Any]:
@@ -232,11 +237,15 @@ class FeaturesModel(FeatureModelBase):
         matrix = x.to_numpy(dtype=float)
         data = lgb.Dataset(matrix, label=y, feature_name=self.feature_names_,
                            init_score=self._prior_points(matrix).sum(axis=1), free_raw_data=True)
-        self.booster_ = lgb.train(params, data, num_boost_round=self.params["n_estimators"])
+        trained = lgb.train(params, data, num_boost_round=self.params["n_estimators"])
+        # One scoring path: the trained model is scored exactly as a loaded one is.
+        self.booster_ = NativeBooster.from_string(trained.model_to_string(importance_type="gain"))
 
     def matrix(self, questions: Sequence[Question]) -> np.ndarray:
-        """The model's input matrix (features in the model's order)."""
-        return _features(list(questions), self.feature_names_).to_numpy(dtype=float)
+        """The model's input matrix (features in the model's order; no pandas on this path)."""
+        from askwell.features.registry import feature_array
+
+        return feature_array(questions, self.feature_names_)
 
     def _prior_points(self, x: np.ndarray) -> np.ndarray:
         """Fault-prior log-odds per row and feature (zeros where no prior applies)."""
@@ -268,9 +277,9 @@ class FeaturesModel(FeatureModelBase):
         self.booster_.save_model(str(folder / _FILE), importance_type="gain")
 
     def _load_estimator(self, folder: Path) -> None:
-        import lightgbm as lgb
-
-        self.booster_ = lgb.Booster(model_file=str(folder / _FILE))
+        # LightGBM's C library without its Python package (which imports scikit-learn,
+        # SciPy and pandas): see askwell.models.lgbm_native.
+        self.booster_ = NativeBooster.from_file(folder / _FILE)
         self.feature_names_ = list(self.booster_.feature_name())
         expected = self.meta.feature_spec
         if expected and expected != self.feature_names_:

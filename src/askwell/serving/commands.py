@@ -1,7 +1,10 @@
-"""CLI glue for ``askwell serve`` and ``askwell feedback export``."""
+"""``askwell serve`` and ``askwell feedback export``, the domain side: which model to serve
+and why, starting the server, exporting feedback."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,52 @@ def parse_model(model: str | None) -> str | None:
         return str(ModelSpec.parse(model))
     except ModelSpecError as exc:
         raise AskwellError(f"--model {model!r}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class ServeChoice:
+    """The model ``askwell serve`` will serve, and the sentence that says why."""
+
+    model: str | None
+    model_path: Path | None
+    reason: str
+
+
+def choose_model(settings: Settings, model: str | None, model_path: Path | None) -> ServeChoice:
+    """What to serve when nothing else is said: the champion ``askwell quickstart`` trained
+    and promoted in this home, if there is one, else the packaged default model.
+
+    A ``--model``/``--model-path`` flag, or ``ASKWELL_MODEL``/``ASKWELL_MODEL_PATH``, wins.
+    The registry is only read when its database already exists (serving never creates one).
+    """
+    if model_path is not None:
+        return ServeChoice(None, model_path, f"serving the model in {model_path} (--model-path)")
+    if model is not None:
+        return ServeChoice(parse_model(model), None, f"serving registered model {parse_model(model)} (--model)")
+    for var in ("ASKWELL_MODEL", "ASKWELL_MODEL_PATH"):
+        if os.environ.get(var):
+            return ServeChoice(None, None, f"serving the model {var}={os.environ[var]} names")
+    from askwell.quickstart import CHAMPION
+
+    db = Path(settings.home) / "mlflow.db"
+    if db.is_file():
+        from askwell.registry.mlflow_registry import Registry, RegistryError
+
+        try:
+            info = Registry.for_home(settings.home).resolve(CHAMPION, "champion")
+        except RegistryError:
+            return ServeChoice(None, None, f"serving the packaged default model: {CHAMPION} has no "
+                                           f"champion in {db}")
+        except Exception as exc:  # a registry we can't read: say so, serve the default
+            return ServeChoice(None, None, f"serving the packaged default model: the registry {db} "
+                                           f"could not be read ({type(exc).__name__}: {exc})")
+        return ServeChoice(
+            f"{CHAMPION}:champion", None,
+            f"serving {CHAMPION} version {info.version}, the champion in {db} (trained by `askwell "
+            f"quickstart` or promoted with `askwell models promote`); --model-path or --model to "
+            "serve another")
+    return ServeChoice(None, None, f"serving the packaged default model: no registry in {settings.home} "
+                                   "(`askwell quickstart` trains and promotes a champion there)")
 
 
 def run_serve(settings: Settings, *, host: str, port: int, workers: int, db: str | None,
