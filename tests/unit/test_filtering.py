@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from askwell.features import analyze_text
@@ -383,3 +385,12 @@ def test_assess_many_matches_assess(packaged: QuestionFilter) -> None:
     assert packaged.assess_many(qs, texts) == [packaged.assess(q, t) for q, t in zip(qs, texts, strict=True)]
     with pytest.raises(ValueError):
         packaged.assess_many(qs, texts[:1])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.text(max_size=200), body=st.text(max_size=2000))
+def test_any_text_gets_a_well_formed_outcome(packaged: QuestionFilter, title: str, body: str) -> None:
+    q = Question(title=title, body=body)
+    o = packaged.assess(q, analyze_text(q))
+    assert o.outcome in ("pass", "unsure", "reject") and 0.0 <= o.p_question <= 1.0
+    assert (o.reason is None) == (o.outcome == "pass")

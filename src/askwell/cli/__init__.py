@@ -21,6 +21,7 @@ from askwell.cli import (
     data,
     evaluate,
     feedback,
+    filtering,
     ingest,
     models,
     quickstart,
@@ -69,6 +70,7 @@ app.add_typer(evaluate.app)
 app.add_typer(serve.app)
 app.add_typer(feedback.app, name="feedback")
 app.add_typer(batch.app, name="batch")
+app.add_typer(filtering.app, name="filter")
 
 
 def command() -> Any:
