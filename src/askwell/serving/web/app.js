@@ -1062,7 +1062,9 @@
     const ids = isFresh() ? marksAt(field, ev.clientX, ev.clientY) : [];
     if (!ids.length) { hideCard(); return; }
     showCard(field, ids, "pin");
-    jumpToCard(ids[0], false);
+    // A tap on a phone places the caret: the card opens, the page stays where it is
+    // (the card's "See in the list" jumps). A click with a mouse also shows the list card.
+    if (ev.pointerType !== "touch") jumpToCard(ids[0], false);
   }
 
   const NAV_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"]);
@@ -1244,7 +1246,7 @@
   for (const [field, input] of Object.entries(FIELDS)) {
     input.addEventListener("mousemove", (ev) => onPointerMove(field, ev));
     input.addEventListener("mouseleave", () => hideCardSoon("hover"));
-    input.addEventListener("mouseup", (ev) => onPointerUp(field, ev));
+    input.addEventListener("pointerup", (ev) => onPointerUp(field, ev));
     input.addEventListener("keyup", (ev) => onKeyUp(field, ev));
     input.addEventListener("scroll", () => { syncScroll(); hideCard(); });
     input.addEventListener("blur", () => {
