@@ -130,8 +130,11 @@ def test_a_highlight_shows_its_card_on_hover_and_on_the_caret_and_a_click_jumps_
     assert urgency["message"] in card.text_content()
     described = page.locator("#title").get_attribute("aria-describedby").split()
     assert any(page.locator(f"#{i}").text_content() == urgency["message"] for i in described)
+    page.keyboard.press("Alt+ArrowDown")  # into the card's buttons, and Esc back to the text
+    assert page.evaluate("() => document.activeElement.closest('#hl-card') !== null")
     page.keyboard.press("Escape")
     card.wait_for(state="hidden")
+    assert page.evaluate("() => document.activeElement.id") == "title"
 
     # click: jump to the suggestion's card in the list ...
     page.mouse.click(*center(mark.bounding_box()))
@@ -308,6 +311,16 @@ def test_on_a_phone_the_score_stays_in_view_while_typing_and_the_suggestions_are
         page.wait_for_function("() => { const r = document.querySelector('#suggestions > li').getBoundingClientRect();"
                                " return r.top >= 0 && r.top < window.innerHeight; }")
         assert in_viewport(page, "#summary")
+
+        # a tap on a highlight opens its card where the writer is; the page does not jump
+        page.evaluate("() => window.scrollTo(0, 0)")
+        mark = page.locator("#title-hl mark").first
+        scrolled = page.evaluate("() => window.scrollY")
+        page.touchscreen.tap(*center(mark.bounding_box()))
+        page.locator("#hl-card").wait_for(state="visible")
+        assert page.evaluate("() => window.scrollY") == scrolled
+        box = page.locator("#hl-card").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # fits the phone's width
     finally:
         context.close()
 

@@ -1069,6 +1069,22 @@
 
   const NAV_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"]);
 
+  /** Alt+ArrowDown in a field moves the focus into the open card (Escape comes back). */
+  function onKeyDown(field, ev) {
+    if (ev.key !== "ArrowDown" || !ev.altKey) return;
+    if (!state.card || state.card.field !== field) {
+      const ids = idsAtCaret(field);
+      if (!ids.length) return;
+      showCard(field, ids, "caret");
+    }
+    const first = el.card.querySelector("button");
+    if (first) {
+      ev.preventDefault();
+      state.card.mode = "pin";
+      first.focus();
+    }
+  }
+
   function onKeyUp(field, ev) {
     if (field === "title") syncScroll();
     if (!NAV_KEYS.has(ev.key)) return;
@@ -1248,6 +1264,7 @@
     input.addEventListener("mouseleave", () => hideCardSoon("hover"));
     input.addEventListener("pointerup", (ev) => onPointerUp(field, ev));
     input.addEventListener("keyup", (ev) => onKeyUp(field, ev));
+    input.addEventListener("keydown", (ev) => onKeyDown(field, ev));
     input.addEventListener("scroll", () => { syncScroll(); hideCard(); });
     input.addEventListener("blur", () => {
       setTimeout(() => {
