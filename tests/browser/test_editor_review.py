@@ -556,3 +556,27 @@ def test_not_ready_shows_the_filters_message_and_advice_instead_of_a_score(page:
     assert "Not ready" in page.locator("#status").text_content()
     assert page.locator("#error").is_hidden()
     assert page.page_errors == []
+
+
+def test_the_picker_shows_exactly_the_sites_the_served_model_knows(page: Any, live_app: LiveServer) -> None:
+    """Against the real service: no list (an older service, or a model without site
+    statistics) means no picker; a list means those sites, and a pick reaches the score."""
+    got = page.request.get(f"{live_app.url}v1/sites")
+    sites = [s["name"] for s in got.json().get("sites", []) if s.get("name")] if got.ok else []
+    page.wait_for_load_state("networkidle")
+    if not sites:
+        assert page.locator("#site-row").is_hidden()
+        return
+    page.wait_for_selector("#site-row:not([hidden])")
+    listed = page.locator("#site option").evaluate_all("(os) => os.map((o) => o.value)")
+    assert listed[0] == "" and sorted(listed[1:]) == sorted(sites)
+    title, body = "How do I keep my homebrew from going flat?", \
+        "I bottled it two weeks ago with priming sugar and it is still flat. What did I miss?"
+    page.locator("#site").select_option(sites[0])
+    page.locator("#title").fill(title)
+    page.locator("#body").fill(body)
+    payload = analysis_of(page, title, body)
+    assert payload["site"]["name"] == sites[0]
+    if payload["verdict"] != "not_ready" and payload["site"].get("base_rate") is not None:
+        assert sites[0] in page.locator("#base-rate").text_content()
+        assert f"{round(payload['site']['base_rate'] * 100)}%" in page.locator("#base-rate").text_content()
