@@ -962,7 +962,6 @@
     }
     state.card = { field, ids, mode };
     clear(el.card);
-    const r = state.current.response;
     ids.forEach((id) => {
       const s = suggestionById(id);
       if (!s) return;
@@ -987,7 +986,6 @@
     setActive(ids[0]);
     const input = FIELDS[field];
     input.setAttribute("aria-describedby", `${field}-help ${ids.map((id) => `hc-msg-${id}`).join(" ")}`);
-    void r;
   }
 
   function positionCard(rect) {

@@ -10,6 +10,9 @@
 
 (() => {
   const MAX_DEPTH = 8; // deeper quotes / lists are shown as plain paragraphs
+  const MAX_INLINE_DEPTH = 16; // deeper emphasis is shown as text
+  const MAX_LINK_TEXT = 400; // how far a "[" looks for its "]" (keeps long lines linear)
+  const MAX_EMPHASIS = 1000; // how far a "*" looks for its closing "*"
   const PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
   const SAFE_URL = /^(https?:\/\/|mailto:)/i;
 
@@ -28,7 +31,7 @@
   }
 
   // ---- inline ------------------------------------------------------------------------
-  function linkNode(label, url, image) {
+  function linkNode(label, url, image, depth) {
     const target = url.trim();
     if (image) {
       const ph = el("span", "md-image");
@@ -37,21 +40,23 @@
     }
     if (!SAFE_URL.test(target)) {
       const span = el("span");
-      inline(label, span);
+      inline(label, span, depth + 1, false);
       return span;
     }
     const a = el("a");
     a.href = target;
     a.rel = "nofollow noopener noreferrer";
     a.target = "_blank";
-    inline(label || target, a);
+    if (!label || label === target) a.textContent = target; // an autolink: its URL, as text
+    else inline(label, a, depth + 1, false); // no link inside a link
     return a;
   }
 
   /** The closing index of `[` at i (nesting allowed, code spans skipped), or -1. */
   function closeBracket(text, i) {
     let depth = 0;
-    for (let j = i; j < text.length; j += 1) {
+    const stop = Math.min(text.length, i + MAX_LINK_TEXT);
+    for (let j = i; j < stop; j += 1) {
       const c = text[j];
       if (c === "\\") { j += 1; continue; }
       if (c === "`") {
@@ -80,9 +85,10 @@
     const ch = run[0];
     let from = i + run.length;
     if (from >= text.length || /\s/.test(text[from])) return -1;
+    const stop = i + MAX_EMPHASIS;
     while (true) {
       const j = text.indexOf(run, from);
-      if (j < 0) return -1;
+      if (j < 0 || j > stop) return -1;
       const before = text[j - 1];
       const after = text[j + run.length];
       const ok = j > i + run.length && !/\s/.test(before) && text[j + run.length] !== ch
@@ -92,8 +98,12 @@
     }
   }
 
-  /** Append the inline content of `text` to `parent`. */
-  function inline(text, parent) {
+  /** Append the inline content of `text` to `parent` (`links`: false inside a link). */
+  function inline(text, parent, depth = 0, links = true) {
+    if (depth > MAX_INLINE_DEPTH) {
+      parent.append(document.createTextNode(text));
+      return;
+    }
     let buf = "";
     const flush = () => {
       if (buf) parent.append(document.createTextNode(buf));
@@ -148,32 +158,32 @@
         i = j + n;
         continue;
       }
-      if ((c === "[") || (c === "!" && text[i + 1] === "[")) {
+      if (links && (c === "[" || (c === "!" && text[i + 1] === "["))) {
         const open = c === "!" ? i + 1 : i;
         const close = closeBracket(text, open);
         const dest = close > 0 ? destination(text, close + 1) : null;
         if (dest) {
           flush();
-          parent.append(linkNode(text.slice(open + 1, close), dest[0], c === "!"));
+          parent.append(linkNode(text.slice(open + 1, close), dest[0], c === "!", depth));
           i = dest[1];
           continue;
         }
       }
-      if (c === "<") {
+      if (links && c === "<") {
         const m = /^<((?:https?:\/\/|mailto:)[^\s<>]+)>/i.exec(text.slice(i));
         if (m) {
           flush();
-          parent.append(linkNode(m[1], m[1], false));
+          parent.append(linkNode(m[1], m[1], false, depth));
           i += m[0].length;
           continue;
         }
       }
-      if ((c === "h" || c === "H") && (i === 0 || /[\s(]/.test(text[i - 1]))) {
+      if (links && (c === "h" || c === "H") && (i === 0 || /[\s(]/.test(text[i - 1]))) {
         const m = /^https?:\/\/[^\s<>]+/i.exec(text.slice(i));
         if (m) {
           const url = m[0].replace(/[.,;:!?'")\]]+$/, "");
           flush();
-          parent.append(linkNode(url, url, false));
+          parent.append(linkNode(url, url, false, depth));
           i += url.length;
           continue;
         }
@@ -194,12 +204,12 @@
             node = el("strong");
             const em = el("em");
             node.append(em);
-            inline(inner, em);
+            inline(inner, em, depth + 1, links);
             parent.append(node);
             i = j + n;
             continue;
           }
-          inline(inner, node);
+          inline(inner, node, depth + 1, links);
           parent.append(node);
           i = j + n;
           continue;
