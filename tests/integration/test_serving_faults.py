@@ -7,16 +7,21 @@ failed when ASKWELL_REQUIRE_REAL_DATA=1.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from askwell.serving.app import create_app
 from askwell.serving.store import Store, now
-from tests.integration.test_serving_servers import _count, postgres_url, toy  # noqa: F401
+from tests.integration.test_serving_servers import REPO, _count, postgres_url, toy  # noqa: F401
 from tests.unit.test_serving import WEAK, analyzer_for, metric, settings_for
 
 
@@ -69,3 +74,76 @@ def test_nul_in_stored_fields_is_a_clear_422_and_poisons_nothing(postgres_url: s
         assert metric(c, "askwell_log_dropped_total") == 0
         assert metric(c, "askwell_log_retries_total") == 0
     assert _count(postgres_url, "predictions") == 20 and _count(postgres_url, "feedback") == 1
+
+
+# ---------------------------------------------------------------------- defect 2: corrupt model
+@pytest.mark.slow
+def test_a_damaged_model_never_kills_askwell_serve(tmp_path: Path) -> None:
+    """At start: alive, unready, one line saying why. On reload: reload_failed, the old
+    model keeps serving. (Before: LightGBM segfaulted the process both times.)"""
+    import shutil
+
+    from askwell.models.default import default_model_dir
+    from tests.integration.test_serving_servers import _call, _free_port
+    from tests.unit.test_serving_faults import _damaged_default
+
+    folder = tmp_path / "model"
+    shutil.copytree(_damaged_default(tmp_path, "truncated"), folder)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "ASKWELL_HOME": str(tmp_path / "home"), "ASKWELL_RATE_LIMIT": "0",
+           "ASKWELL_ADMIN_TOKEN": "s3cret"}
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from askwell.cli import main; main()", "serve", "--port", str(port),
+             "--model-path", str(folder)], env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            start_new_session=True, cwd=str(REPO))
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                assert proc.poll() is None, f"askwell serve died: {log_path.read_text()[-2000:]}"
+                try:
+                    status, body = _call("GET", f"{base}/readyz")
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "askwell serve never answered"
+                    time.sleep(0.25)
+            assert status == 503 and "booster.txt" in body["detail"], body
+            lines = [ln for ln in log_path.read_text().splitlines() if "no model loaded" in ln]
+            assert len(lines) == 1 and "booster.txt" in lines[0]
+            # a good model arrives: reload serves it
+            shutil.rmtree(folder)
+            shutil.copytree(default_model_dir(), folder)
+            status, body = _admin_reload(base)
+            assert status == 200 and body["status"] == "swapped", body
+            # damaged again (a bad deploy): the reload fails, the process and the old model stay
+            shutil.rmtree(folder)
+            shutil.copytree(_damaged_default(tmp_path / "again", "edited"), folder)
+            status, body = _admin_reload(base)
+            assert status == 500 and body["error"]["code"] == "reload_failed", body
+            assert proc.poll() is None
+            status, body = _call("POST", f"{base}/v1/analyze", {"title": "How do I fix flat beer?",
+                                                               "body": "It is flat after two weeks."})
+            assert status == 200 and body["model"]["name"] == "model"
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+
+
+def _admin_reload(base: str) -> tuple[int, Any]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(f"{base}/v1/admin/reload?wait=true", data=b"", method="POST",
+                                 headers={"Authorization": "Bearer s3cret"})
+    try:
+        with urllib.request.urlopen(req, timeout=300) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())

@@ -77,3 +77,52 @@ def test_shutdown_logs_the_total_dropped_not_the_throttled_count(
     totals = [r.getMessage() for r in caplog.records if "in total" in r.getMessage()]
     assert totals and "23 rows dropped in total" in totals[-1]
     assert "23 predictions (unreachable)" in totals[-1]
+
+
+# ---------------------------------------------------------------------- defect 2: corrupt model
+def _damaged_default(tmp_path: Path, how: str) -> Path:
+    """The packaged model with booster.txt damaged and MANIFEST.json rewritten to match."""
+    import hashlib
+    import json
+    import shutil
+
+    from askwell.models.default import default_model_dir
+
+    folder = tmp_path / f"damaged-{how}"
+    shutil.copytree(default_model_dir(), folder)
+    booster = folder / "booster.txt"
+    data = booster.read_bytes()
+    if how == "truncated":
+        data = data[: len(data) // 2]
+    else:  # a child index pointing far outside its tree
+        data = data.replace(b"\nleft_child=", b"\nleft_child=999 ", 1)
+    booster.write_bytes(data)
+    manifest = json.loads((folder / "MANIFEST.json").read_text())
+    manifest["sha256"]["booster.txt"] = hashlib.sha256(data).hexdigest()
+    (folder / "MANIFEST.json").write_text(json.dumps(manifest))
+    return folder
+
+
+@pytest.mark.parametrize("how", ["truncated", "edited"])
+def test_a_damaged_booster_with_a_matching_manifest_is_refused_not_a_crash(
+        tmp_path: Path, how: str) -> None:
+    import subprocess
+    import sys
+
+    folder = _damaged_default(tmp_path, how)
+    code = ("import sys\nfrom askwell.models.base import load_model\n"
+            "from askwell.models.artifacts import ArtifactError\n"
+            "try:\n    load_model(sys.argv[1])\nexcept ArtifactError as e:\n    print('refused:', e)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, f"the loading process died ({done.returncode}): {done.stderr[-500:]}"
+    assert "refused:" in done.stdout and "booster.txt" in done.stdout
+
+
+def test_the_child_probe_survives_what_lightgbm_crashes_on(tmp_path: Path) -> None:
+    from askwell.models.artifacts import ArtifactError
+    from askwell.models.booster_check import probe_in_child
+
+    folder = _damaged_default(tmp_path, "truncated")
+    with pytest.raises(ArtifactError, match=r"killed by SIG|failed"):
+        probe_in_child(folder / "booster.txt")  # LightGBM segfaults in the child, not here

@@ -277,6 +277,9 @@ class FeaturesModel(FeatureModelBase):
         self.booster_.save_model(str(folder / _FILE), importance_type="gain")
 
     def _load_estimator(self, folder: Path) -> None:
+        from askwell.models.booster_check import verify_booster
+
+        verify_booster(folder / _FILE)  # LightGBM aborts the process on a damaged file
         # LightGBM's C library without its Python package (which imports scikit-learn,
         # SciPy and pandas): see askwell.models.lgbm_native.
         self.booster_ = NativeBooster.from_file(folder / _FILE)

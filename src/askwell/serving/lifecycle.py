@@ -216,6 +216,7 @@ def settings_loader(settings: ServiceSettings) -> Loader:
 
     def load(source: str | None) -> tuple[AnalyzerLike, str]:
         from askwell.explain.engine import Analyzer
+        from askwell.models.booster_check import isolated_loads
         from askwell.registry.resolve import resolve_model
 
         if source is not None:
@@ -224,7 +225,8 @@ def settings_loader(settings: ServiceSettings) -> Loader:
             spec = ModelSpec.folder(settings.model_path)
         else:
             spec = ModelSpec.parse(settings.model)
-        resolved = resolve_model(settings, spec, settings.tracking_uri)
+        with isolated_loads():  # a damaged booster may only kill a child process
+            resolved = resolve_model(settings, spec, settings.tracking_uri)
         return Analyzer(wrap_model(resolved.model), resolved.ref), resolved.source
 
     return load
