@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from askwell.serving.app import create_app
 from askwell.serving.store import Store, now
 from tests.integration.test_serving_servers import REPO, _count, postgres_url, toy  # noqa: F401
-from tests.unit.test_serving import WEAK, analyzer_for, metric, settings_for
+from tests.unit.test_serving import GOOD, WEAK, analyzer_for, metric, settings_for
 
 
 def _row(i: int, **changes: Any) -> dict[str, Any]:
@@ -147,3 +147,53 @@ def _admin_reload(base: str) -> tuple[int, Any]:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
+
+
+# ---------------------------------------------------------------------- Alembic on PostgreSQL
+def test_migrations_on_postgresql_keep_the_rows_already_there(postgres_url: str) -> None:  # noqa: F811
+    from askwell.serving.store import make_engine
+    from tests.unit.test_serving_migrations import (
+        check_models_match_migrations,
+        check_upgraded_keeps_rows,
+        old_schema_with_rows,
+    )
+
+    engine = make_engine(postgres_url)
+    try:
+        old_schema_with_rows(engine)
+        check_upgraded_keeps_rows(engine)
+        check_models_match_migrations(engine)
+    finally:
+        engine.dispose()
+def test_batch_items_of_a_64_character_request_id_are_logged_and_take_feedback(
+        postgres_url: str, tmp_path: Path, toy: Any) -> None:  # noqa: F811
+    s = settings_for(tmp_path, db=postgres_url, log_flush_seconds=0.05)
+    with TestClient(create_app(s, analyzer=analyzer_for(toy))) as c:
+        resp = c.post("/v1/analyze/batch", json={"questions": [WEAK, GOOD] * 6},
+                      headers={"X-Request-ID": "c" * 64})
+        assert resp.status_code == 200
+        items = [r["request_id"] for r in resp.json()["results"]]
+        assert len(set(items)) == 12 and all(len(i) <= 64 for i in items)
+        c.app.state.store.flush(10)
+        for rid in items:
+            assert c.post("/v1/feedback", json={"request_id": rid, "kind": "helpful"}).status_code == 201
+        assert metric(c, "askwell_log_dropped_total") == 0
+    assert _count(postgres_url, "predictions") == 12 and _count(postgres_url, "feedback") == 12
+
+
+def test_a_reused_x_request_id_keeps_every_row(postgres_url: str, tmp_path: Path, toy: Any) -> None:  # noqa: F811
+    s = settings_for(tmp_path, db=postgres_url, log_flush_seconds=0.05)
+    with TestClient(create_app(s, analyzer=analyzer_for(toy))) as c:
+        answers = [c.post("/v1/analyze", json=WEAK, headers={"X-Request-ID": "client-abc-123"})
+                   for _ in range(5)]
+        assert {a.status_code for a in answers} == {200}
+        assert len({a.json()["request_id"] for a in answers}) == 5  # unique server-side ids
+        assert {a.headers["x-client-request-id"] for a in answers} == {"client-abc-123"}
+        c.app.state.store.flush(10)
+        assert metric(c, "askwell_log_written_total", table="predictions") == 5
+        assert metric(c, "askwell_log_dropped_total") == 0
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as con:
+        rows = con.execute(sa.text("select client_request_id from predictions")).all()
+    engine.dispose()
+    assert [r[0] for r in rows] == ["client-abc-123"] * 5

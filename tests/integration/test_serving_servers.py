@@ -64,6 +64,8 @@ def postgres_url() -> str:
     engine = sa.create_engine(url)
     try:
         metadata.drop_all(engine)  # the test database only: a clean log per test
+        with engine.begin() as con:
+            con.execute(sa.text("drop table if exists alembic_version"))
     finally:
         engine.dispose()
     return url

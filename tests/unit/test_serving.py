@@ -142,12 +142,19 @@ def test_analyze_returns_the_contract_with_offsets_into_the_text_sent(make_clien
             assert 0 <= s["start"] <= s["start"] + s["length"] <= len(text)
 
 
-def test_a_client_request_id_is_kept_and_a_bad_one_replaced(make_client: Any) -> None:
+def test_a_client_request_id_is_kept_for_correlation_and_a_bad_one_ignored(make_client: Any) -> None:
     c = make_client()
     mine = c.post("/v1/analyze", json=WEAK, headers={"X-Request-ID": "client-abc-123"})
-    assert mine.json()["request_id"] == "client-abc-123" == mine.headers["x-request-id"]
+    rid = mine.json()["request_id"]
+    assert rid == mine.headers["x-request-id"] != "client-abc-123" and len(rid) == 32
+    assert mine.headers["x-client-request-id"] == "client-abc-123"
+    again = c.post("/v1/analyze", json=WEAK, headers={"X-Request-ID": "client-abc-123"})
+    assert again.json()["request_id"] != rid  # a reused client id never collides
     bad = c.post("/v1/analyze", json=WEAK, headers={"X-Request-ID": "<script>"})
-    assert bad.json()["request_id"] != "<script>" and len(bad.json()["request_id"]) == 32
+    assert "x-client-request-id" not in bad.headers and len(bad.json()["request_id"]) == 32
+    rows = {r["request_id"]: r["client_request_id"] for r in db_rows(c, "predictions")}
+    assert rows == {rid: "client-abc-123", again.json()["request_id"]: "client-abc-123",
+                    bad.json()["request_id"]: None}
 
 
 def test_the_same_question_is_served_from_the_cache(make_client: Any) -> None:

@@ -19,6 +19,7 @@ from askwell.cli import (
     analyze,
     batch,
     data,
+    db,
     evaluate,
     feedback,
     filtering,
@@ -71,6 +72,7 @@ app.add_typer(serve.app)
 app.add_typer(feedback.app, name="feedback")
 app.add_typer(batch.app, name="batch")
 app.add_typer(filtering.app, name="filter")
+app.add_typer(db.app, name="db")
 
 
 def command() -> Any:

@@ -120,14 +120,17 @@ class Guard:
         started = time.perf_counter()
         metrics: Metrics = self.state.metrics
         settings: ServiceSettings = self.state.settings
-        rid = None
+        # The request id is always the service's own (unique: it keys the prediction log);
+        # a sane client X-Request-ID is kept beside it for correlation, never as the key.
+        client_rid = None
         for name, value in scope.get("headers", ()):
             if name == b"x-request-id":
                 candidate = value.decode("latin-1")
-                rid = candidate if _REQUEST_ID.match(candidate) else None
+                client_rid = candidate if _REQUEST_ID.match(candidate) else None
                 break
-        rid = rid or uuid.uuid4().hex
+        rid = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
+        scope["state"]["client_request_id"] = client_rid
         scope["state"]["started"] = started
         status = [500]
         responded = [False]
@@ -136,7 +139,10 @@ class Guard:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
                 responded[0] = True
-                MutableHeaders(scope=message).append("x-request-id", rid)
+                headers = MutableHeaders(scope=message)
+                headers.append("x-request-id", rid)
+                if client_rid is not None:
+                    headers.append("x-client-request-id", client_rid)
             await send(message)
 
         async def reply(resp: Response) -> None:
@@ -379,7 +385,8 @@ def _install_routes(app: FastAPI) -> None:
         else:
             payload = await run_in_threadpool(svc.compute, served, key, q)
         out = svc.finish(payload, request_id=rid, served=served, key=key, question=q,
-                         cached=hit is not None, started=started)
+                         cached=hit is not None, started=started,
+                         client_request_id=request.scope["state"].get("client_request_id"))
         return JSONResponse(out)
 
     @app.post("/v1/analyze/batch", response_model=BatchResponse, responses=ERROR_RESPONSES,
@@ -388,6 +395,7 @@ def _install_routes(app: FastAPI) -> None:
                             svc: AnalysisService = Depends(get_service)) -> Response:
         limit = request.app.state.settings.max_batch
         rid = request.scope["state"]["request_id"]
+        client_rid = request.scope["state"].get("client_request_id")
         if len(req.questions) > limit:
             return error_response(422, "too_many", f"{len(req.questions)} questions in one batch; the "
                                   f"limit is {limit}. Split the batch.", rid)
@@ -397,7 +405,7 @@ def _install_routes(app: FastAPI) -> None:
             for i, item in enumerate(req.questions):
                 item_id = f"{rid}-{i}"
                 try:
-                    results.append(svc.analyze(_question(item), item_id))
+                    results.append(svc.analyze(_question(item), item_id, client_rid))
                 except Declined as exc:
                     results.append(error_body(exc.status, exc.code, exc.message, item_id))
             return results

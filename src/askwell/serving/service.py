@@ -123,7 +123,8 @@ class AnalysisService:
         return replace(fb, fallback=True, low_confidence=True), reason
 
     def finish(self, payload: dict[str, Any], *, request_id: str, served: Served, key: str,
-               question: Question, cached: bool, started: float) -> dict[str, Any]:
+               question: Question, cached: bool, started: float,
+               client_request_id: str | None = None) -> dict[str, Any]:
         """Add the per-request fields and log the prediction (off the request path)."""
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
         out = {"request_id": request_id, **payload, "cached": cached, "latency_ms": latency_ms}
@@ -133,7 +134,7 @@ class AnalysisService:
         self.metrics.answers.labels(payload.get("source", "computed")).inc()
         if self.store is not None:
             self.store.submit("predictions", {
-                "request_id": request_id, "created_at": now(),
+                "request_id": request_id, "client_request_id": client_request_id, "created_at": now(),
                 "model_family": model["family"], "model_name": model["name"],
                 "model_version": model["version"], "dataset_id": model["dataset_id"],
                 "input_hash": key, "input_chars": len(question.title) + len(question.body),
@@ -147,13 +148,15 @@ class AnalysisService:
             })
         return out
 
-    def analyze(self, question: Question, request_id: str) -> dict[str, Any]:
+    def analyze(self, question: Question, request_id: str,
+                client_request_id: str | None = None) -> dict[str, Any]:
         """The whole path in one call (the batch route and tests use it)."""
         started = time.perf_counter()
         served, key, hit = self.lookup(question)
         payload = hit if hit is not None else self.compute(served, key, question)
         return self.finish(payload, request_id=request_id, served=served, key=key,
-                           question=question, cached=hit is not None, started=started)
+                           question=question, cached=hit is not None, started=started,
+                           client_request_id=client_request_id)
 
     # -- feedback -----------------------------------------------------------------
     def known_request(self, request_id: str, wait_seconds: float = 1.0) -> bool:

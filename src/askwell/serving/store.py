@@ -32,11 +32,14 @@ from askwell.errors import AskwellError
 
 log = logging.getLogger("askwell.serving")
 
+#: The tables as the newest migration leaves them (``askwell/serving/migrations``): a
+#: change here needs a migration too (a test compares the two).
 metadata = sa.MetaData()
 
 predictions = sa.Table(
     "predictions", metadata,
-    sa.Column("request_id", sa.String(64), primary_key=True),
+    sa.Column("request_id", sa.String(64), primary_key=True),  # made by the service: unique
+    sa.Column("client_request_id", sa.String(64), index=True),  # the client's X-Request-ID
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.Column("model_family", sa.String(32)),
     sa.Column("model_name", sa.String(200)),
@@ -125,12 +128,11 @@ def make_engine(url: str) -> Engine:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create the tables if missing (two workers may race: the loser retries once)."""
-    try:
-        metadata.create_all(engine, checkfirst=True)
-    except sa.exc.SQLAlchemyError:
-        time.sleep(0.2)
-        metadata.create_all(engine, checkfirst=True)
+    """Bring the tables to the newest schema with Alembic, keeping their rows
+    (``askwell.serving.migrate``; two workers may race: the loser retries once)."""
+    from askwell.serving.migrate import upgrade
+
+    upgrade(engine)
 
 
 @dataclass
