@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from askwell.serving import migrate
-from askwell.serving.store import make_engine, metadata, now
+from askwell.serving.store import make_engine, metadata, now, precomputed
 
 
 def old_schema_with_rows(engine: sa.engine.Engine) -> None:
@@ -27,6 +27,11 @@ def old_schema_with_rows(engine: sa.engine.Engine) -> None:
                             "'helpful')"), {"t": now()})
         con.execute(sa.text("insert into model_events (created_at, kind) values (:t, 'load')"),
                     {"t": now()})
+    # the precomputed table appeared (issue 14) while the tables were still made by create_all
+    precomputed.create(engine)
+    with engine.begin() as con:
+        con.execute(precomputed.insert(), [{"model_key": "m", "input_hash": "h", "payload": "{}",
+                                            "loaded_at": now()}])
 
 
 def check_upgraded_keeps_rows(engine: sa.engine.Engine) -> None:
@@ -36,6 +41,7 @@ def check_upgraded_keeps_rows(engine: sa.engine.Engine) -> None:
         assert con.execute(sa.text("select count(*) from predictions")).scalar() == 3
         assert con.execute(sa.text("select count(*) from feedback")).scalar() == 1
         assert con.execute(sa.text("select count(*) from model_events")).scalar() == 1
+        assert con.execute(sa.text("select count(*) from precomputed")).scalar() == 1
         rows = con.execute(sa.text("select request_id, client_request_id from predictions "
                                    "order by request_id")).all()
     assert [tuple(r) for r in rows] == [("old-0", None), ("old-1", None), ("old-2", None)]

@@ -140,27 +140,45 @@ def test_cache_specs() -> None:
 def test_a_redis_that_is_down_is_a_miss_not_an_error() -> None:
     c = make_cache("redis://127.0.0.1:9/0", 10)
     assert c.get("v", "k") is None
-    c.set("v", "k", {"x": 1})
+    c.set("v", "k", {"x": 1})  # written in the background: never blocks the caller
+    assert c.flush()
     c.clear("v")
     assert c.errors == 3
+    c.close()
 
 
 # ---------------------------------------------------------------------- rate limit
-def test_token_bucket_allows_bursts_then_the_rate() -> None:
-    rl = RateLimiter(rate=2, burst=3)
-    assert [rl.allow("a", now=0.0)[0] for _ in range(4)] == [True, True, True, False]
-    assert rl.allow("b", now=0.0)[0] is True  # per client
-    ok, wait = rl.allow("a", now=0.1)
-    assert not ok and 0 < wait <= 0.5
-    assert rl.allow("a", now=0.6)[0] is True
-    assert RateLimiter(0, 1).allow("a") == (True, 0.0)
+def test_the_window_allows_bursts_then_refuses_with_a_wait() -> None:
+    import asyncio
+
+    async def run() -> None:
+        rl = RateLimiter(rate=2, burst=3)
+        assert [(await rl.allow("a"))[0] for _ in range(4)] == [True, True, True, False]
+        assert (await rl.allow("b"))[0] is True  # per client
+        ok, wait = await rl.allow("a")
+        assert not ok and 0 < wait <= rl.window_seconds
+        assert await RateLimiter(0, 1).allow("a") == (True, 0.0)
+
+    asyncio.run(run())
 
 
-def test_rate_limiter_memory_is_bounded() -> None:
-    rl = RateLimiter(rate=1, burst=1, max_clients=100)
-    for i in range(1000):
-        rl.allow(f"client-{i}", now=0.0)
-    assert len(rl._buckets) == 100
+def test_the_limit_counts_cost_not_requests() -> None:
+    import asyncio
+
+    from askwell.serving.ratelimit import RateLimited, analysis_cost
+
+    short, long = Question("t", "word " * 10), Question("t", "word " * 6000)  # 30,000 characters
+    assert analysis_cost([short], 60) == 1 and analysis_cost([long], 60) == 4
+    assert analysis_cost([long] * 32, 60) == 60  # a maximal batch takes the whole window
+
+    async def run() -> None:
+        rl = RateLimiter(rate=1, burst=10)
+        await rl.charge("a", 8)
+        assert (await rl.allow("a"))[0] and (await rl.allow("a"))[0]
+        with pytest.raises(RateLimited):
+            await rl.charge("a", 1)
+
+    asyncio.run(run())
 
 
 # ---------------------------------------------------------------------- log writer

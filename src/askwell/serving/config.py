@@ -54,6 +54,12 @@ class ServiceSettings(Settings):
     )
     cache_size: int = Field(default=4096, ge=0, description="Analyses kept by the in-process LRU.")
     cache_ttl_seconds: int = Field(default=3600, ge=1, description="Lifetime of a Redis entry.")
+    cache_secret: str | None = Field(
+        default=None,
+        description="Secret the Redis cache keys are HMAC-ed with (so a reader of Redis can't test "
+                    "whether a given question was asked). Unset: askwell serve makes a random one "
+                    "per start, shared by its workers.",
+    )
 
     # -- limits and safeguards ----------------------------------------------------
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest request body.")
@@ -62,7 +68,21 @@ class ServiceSettings(Settings):
     rate_limit: float = Field(
         default=20.0, ge=0, description="Requests per second per client (token bucket); 0: off."
     )
-    rate_burst: int = Field(default=60, ge=1, description="Bucket size: requests allowed at once.")
+    rate_burst: int = Field(default=60, ge=1, description="Cost units allowed at once (the window).")
+    rate_limit_storage: str | None = Field(
+        default=None,
+        description="Where the rate-limit windows live: redis://... (shared by every worker) or "
+                    "'memory' (per worker). Unset: the cache's Redis when the cache is on Redis, "
+                    "else memory.",
+    )
+    chars_in_flight: int = Field(
+        default=40_000, ge=1000,
+        description="Characters analysed at once in worker threads, per worker (long questions "
+                    "and batch items wait for room; a wait over busy_wait_seconds is a 503).",
+    )
+    busy_wait_seconds: float = Field(default=10.0, gt=0, description="Longest wait for that room.")
+    body_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A request body must arrive within this (else 408).")
     abstain_below: float | None = Field(
         default=None, ge=0, le=1,
         description="Abstain (no verdict) when the model's confidence is below this. Unset: the "

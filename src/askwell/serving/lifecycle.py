@@ -345,6 +345,12 @@ class ModelManager:
             old, new = self.install(previous, "rollback", actor)
             return {"status": "rolled_back", "from": old.ref if old else None, "to": new.ref}
 
+    def not_ready_reason(self) -> str:
+        """Why no model serves, for /readyz and 503s."""
+        if self.current is not None:
+            return ""
+        return self.error or "the model is loading"
+
     # -- following other workers --------------------------------------------------
     def start_following(self, every_seconds: float) -> None:
         if self.store is None or every_seconds <= 0 or self.loader is None:
@@ -400,3 +406,34 @@ class ModelManager:
                 self.on_swap(old, target)
         log.info("followed %s: now serving %s version %s", latest["kind"], target.ref.name, target.ref.version)
         return True
+
+
+class ReloadJobs:
+    """The background reload behind ``POST /v1/admin/reload`` (one at a time) and its result."""
+
+    def __init__(self, manager: ModelManager) -> None:
+        self.manager = manager
+        self.last: dict[str, Any] | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, actor: str) -> bool:
+        """Start a reload in the background; False when one is already running."""
+        with self._lock:
+            if self.running:
+                return False
+            self._thread = threading.Thread(target=self._run, args=(actor,), name="askwell-reload",
+                                            daemon=True)
+            self._thread.start()
+            return True
+
+    def _run(self, actor: str) -> None:
+        try:
+            self.last = self.manager.reload(actor)
+        except ReloadError as exc:
+            self.last = {"status": "failed", "detail": str(exc)}
+            log.error("reload failed: %s", exc)

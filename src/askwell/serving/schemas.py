@@ -3,9 +3,10 @@ validation, the OpenAPI schema and the docs."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 MAX_TAGS = 10
 MAX_TAG_CHARS = 64
@@ -18,6 +19,13 @@ TEXT_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 REQUEST_ID = r"^[A-Za-z0-9._-]{1,64}$"
 
 
+TagList = Annotated[list[Annotated[str, StringConstraints(max_length=MAX_TAG_CHARS)]],
+                    Field(max_length=MAX_TAGS)]
+#: The same limits for the comma-separated form: at most 10 parts of at most 64 characters.
+TagString = Annotated[str, StringConstraints(
+    pattern=rf"^[^,;]{{0,{MAX_TAG_CHARS}}}([,;][^,;]{{0,{MAX_TAG_CHARS}}}){{0,{MAX_TAGS - 1}}}$")]
+
+
 class AnalyzeRequest(BaseModel):
     """One question as the writer typed it. Offsets in the answer index these strings."""
 
@@ -28,8 +36,10 @@ class AnalyzeRequest(BaseModel):
 
     title: str = Field(default="", description="The title, as typed.")
     body: str = Field(default="", description="The body (Markdown or HTML), as typed.")
-    tags: list[str] | str = Field(default_factory=list,
-                                  description="Tags: a list, or one comma-separated string.")
+    tags: TagList | TagString = Field(
+        default_factory=list,
+        description=f"Tags: a list, or one comma-separated string; at most {MAX_TAGS} tags of "
+                    f"at most {MAX_TAG_CHARS} characters.")
     site: str | None = Field(default=None, max_length=200, pattern=NO_CONTROL,
                              description="e.g. stackoverflow.com")
 
@@ -122,7 +132,8 @@ class FeedbackRequest(BaseModel):
     request_id: str = Field(pattern=REQUEST_ID, description="The request_id an analysis returned.")
     kind: FeedbackKind
     suggestion_id: str | None = Field(default=None, max_length=100, pattern=NO_CONTROL)
-    value: float | None = Field(default=None, allow_inf_nan=False)
+    value: float | None = Field(default=None, allow_inf_nan=False, strict=True,
+                                description="A JSON number (not a string or a boolean).")
     comment: str | None = Field(default=None, max_length=2000, pattern=TEXT_LINES)
 
 
@@ -178,3 +189,20 @@ class HealthResponse(BaseModel):
     status: str
     model: ModelOut | None = None
     detail: str | None = None
+
+
+class EventOut(BaseModel):
+    id: int
+    created_at: datetime | None = None
+    kind: str = Field(description="load | swap | rollback | reload_failed | load_failed")
+    actor: str | None = None
+    from_name: str | None = None
+    from_version: str | None = None
+    to_name: str | None = None
+    to_version: str | None = None
+    to_source: str | None = None
+    detail: str | None = None
+
+
+class EventsResponse(BaseModel):
+    events: list[EventOut] = Field(description="Newest first.")

@@ -9,6 +9,7 @@ workers.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,8 @@ def run_server(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000,
     overrides = {k: v for k, v in {"db": db, "cache": cache, "model": model,
                                    "model_path": model_path}.items() if v is not None}
     s = service_settings(settings, **overrides)
+    if s.cache_secret is None:  # one per start, shared by the workers (settings_env)
+        s = service_settings(s, cache_secret=secrets.token_hex(32))
     configure_logging(log_level)
     os.environ.setdefault("ASKWELL_LOG_LEVEL", log_level)
     common = {"host": host, "port": port, "log_level": log_level, "access_log": access_log,

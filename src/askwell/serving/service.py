@@ -7,13 +7,19 @@ and shape the response.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import asdict, replace
 from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 
 from askwell.explain.schema import Analysis
 from askwell.question import Question
@@ -33,8 +39,57 @@ from askwell.serving.store import Store, now
 log = logging.getLogger("askwell.serving")
 
 
+#: Questions up to this many characters are analysed on the event loop (a few ms); longer
+#: ones in a worker thread, so a 30,000-character body never stalls other requests.
+INLINE_CHARS = 4000
+#: How often, and how long, feedback waits for another worker's log row.
+FEEDBACK_POLL_SECONDS = 0.1
+FEEDBACK_WAIT_SECONDS = 1.0
+#: The ids this service makes: 32 hex digits, ``-<index>`` for a batch item.
+_OUR_ID = re.compile(r"^[0-9a-f]{32}(-[0-9]{1,4})?$")
+
+
 class NotReady(Exception):
     """No model is loaded (yet, or its load failed)."""
+
+
+class Busy(Exception):
+    """The analysis work in flight is at its bound for longer than a request may wait."""
+
+
+class CharGate:
+    """A bound on the characters analysed at once in worker threads (one per process).
+
+    Cost, not count: a 30,000-character question holds 30,000 of ``capacity``, a short one
+    almost nothing, so a burst of maximal batches queues here instead of taking every core
+    (and the GIL) from the small requests. A wait longer than ``wait_seconds`` is a 503.
+    """
+
+    def __init__(self, capacity: int, wait_seconds: float = 10.0) -> None:
+        self.capacity = max(int(capacity), 1)
+        self.wait_seconds = wait_seconds
+        self.in_flight = 0
+        self._cond: asyncio.Condition | None = None
+
+    @contextlib.asynccontextmanager
+    async def hold(self, chars: int) -> AsyncIterator[None]:
+        cost = min(max(int(chars), 1), self.capacity)
+        if self._cond is None:
+            self._cond = asyncio.Condition()
+        cond = self._cond
+        async with cond:
+            try:
+                await asyncio.wait_for(
+                    cond.wait_for(lambda: self.in_flight + cost <= self.capacity), self.wait_seconds)
+            except TimeoutError as exc:
+                raise Busy(f"{self.in_flight:,} characters are being analysed") from exc
+            self.in_flight += cost
+        try:
+            yield
+        finally:
+            async with cond:
+                self.in_flight -= cost
+                cond.notify_all()
 
 
 class RecentRequests:
@@ -59,7 +114,8 @@ class AnalysisService:
     """Analyses questions with whatever model the manager serves at the time."""
 
     def __init__(self, manager: ModelManager, cache: Cache, store: Store | None, metrics: Metrics,
-                 *, ood_threshold: float = 0.06, precomputed: Precomputed | None = None) -> None:
+                 *, ood_threshold: float = 0.06, precomputed: Precomputed | None = None,
+                 chars_in_flight: int = 40_000, busy_wait_seconds: float = 10.0) -> None:
         self.manager = manager
         self.cache = cache
         self.precomputed = precomputed
@@ -67,6 +123,50 @@ class AnalysisService:
         self.metrics = metrics
         self.ood_threshold = ood_threshold
         self.recent = RecentRequests()
+        self.gate = CharGate(chars_in_flight, busy_wait_seconds)
+
+    # -- the HTTP entry points: all blocking I/O and long work off the event loop --------
+    async def _lookup(self, question: Question) -> tuple[Served, str, dict[str, Any] | None]:
+        if self.cache.remote or self.precomputed is not None:  # I/O: not on the event loop
+            return await run_in_threadpool(self.lookup, question)
+        return self.lookup(question)
+
+    async def _payload(self, served: Served, key: str, question: Question, inline: bool) -> dict[str, Any]:
+        chars = len(question.title) + len(question.body)
+        if inline and chars <= INLINE_CHARS:
+            # a typical question takes ~1-3 ms: computing it on the event loop is faster than
+            # a thread hop and avoids waiting on the GIL behind other threads
+            return self.compute(served, key, question)
+        async with self.gate.hold(chars):
+            return await run_in_threadpool(self.compute, served, key, question)
+
+    async def analyze_request(self, question: Question, *, request_id: str,
+                              client_request_id: str | None, started: float) -> dict[str, Any]:
+        """``POST /v1/analyze``: the answer with its per-request fields (logged)."""
+        served, key, hit = await self._lookup(question)
+        payload = hit if hit is not None else await self._payload(served, key, question, inline=True)
+        return self.finish(payload, request_id=request_id, served=served, key=key, question=question,
+                           cached=hit is not None, started=started, client_request_id=client_request_id)
+
+    async def analyze_batch(self, questions: list[Question], *, request_id: str,
+                            client_request_id: str | None) -> list[dict[str, Any]]:
+        """``POST /v1/analyze/batch``: one answer or error per question, in order; each item
+        goes through the character gate on its own, so a batch shares the cores fairly."""
+        results: list[dict[str, Any]] = []
+        for i, question in enumerate(questions):
+            item_id = f"{request_id}-{i}"
+            started = time.perf_counter()
+            try:
+                served, key, hit = await self._lookup(question)
+                payload = hit if hit is not None else await self._payload(served, key, question,
+                                                                          inline=False)
+                results.append(self.finish(payload, request_id=item_id, served=served, key=key,
+                                           question=question, cached=hit is not None, started=started,
+                                           client_request_id=client_request_id))
+            except Declined as exc:
+                results.append({"error": {"code": exc.code, "message": exc.message,
+                                          "request_id": item_id}})
+        return results
 
     # -- the request path -------------------------------------------------------
     def lookup(self, question: Question) -> tuple[Served, str, dict[str, Any] | None]:
@@ -159,25 +259,28 @@ class AnalysisService:
                            client_request_id=client_request_id)
 
     # -- feedback -----------------------------------------------------------------
-    def known_request(self, request_id: str, wait_seconds: float = 1.0) -> bool:
+    async def known_request(self, request_id: str, wait_seconds: float = FEEDBACK_WAIT_SECONDS) -> bool:
         """Was ``request_id`` answered (by any worker)? Waits briefly for the log to catch up.
 
-        Also True when the database can't be asked: feedback is then kept, not refused.
+        The wait is on the event loop (``asyncio.sleep``); only each short look-up runs in a
+        worker thread, so a burst of unknown ids never holds the thread pool. An id this
+        service could not have made is looked up once, without waiting. Also True when the
+        database can't be asked: feedback is then kept, not refused.
         """
         if request_id in self.recent:
             return True
         if self.store is None:
             return False
-        deadline = time.monotonic() + wait_seconds
+        deadline = time.monotonic() + (wait_seconds if _OUR_ID.match(request_id) else 0.0)
         while True:
             try:
-                if self.store.has_request(request_id):
+                if await run_in_threadpool(self.store.has_request, request_id):
                     return True
             except Exception:
                 return True
             if time.monotonic() >= deadline:
                 return False
-            time.sleep(0.1)
+            await asyncio.sleep(FEEDBACK_POLL_SECONDS)
 
     def feedback(self, row: dict[str, Any]) -> None:
         if self.store is not None:

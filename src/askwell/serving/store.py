@@ -200,7 +200,7 @@ class Store:
         try:
             ensure_schema(self.engine)
         except Exception as exc:
-            self._warn(f"prediction log database {self._safe_url()} unreachable ({_short(exc)}); "
+            self._warn(f"prediction log database {self.safe_url()} unreachable ({_short(exc)}); "
                        "requests are served, log rows are retried and then dropped")
             self.healthy = False
             return False
@@ -208,7 +208,8 @@ class Store:
         self.healthy = True
         return True
 
-    def _safe_url(self) -> str:
+    def safe_url(self) -> str:
+        """The database URL without its password (for logs)."""
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
     def _warn(self, message: str) -> None:
@@ -229,6 +230,9 @@ class Store:
         if self.metrics is not None:
             self.metrics.log_queue.set(self._queue.qsize())
         return True
+
+    def queue_depth(self) -> int:
+        return self._queue.qsize()
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every queued row has been written (or dropped). For tests and shutdown."""
@@ -312,7 +316,7 @@ class Store:
                     pending = self._write_rows(pending, retried=attempts > 0)
                 if not pending:
                     if not self.healthy:
-                        log.warning("prediction log database %s is back", self._safe_url())
+                        log.warning("prediction log database %s is back", self.safe_url())
                     self.healthy = True
                     return
                 raise ConnectionError("the database went away while writing row by row")
@@ -327,7 +331,7 @@ class Store:
                 if final or waited >= self.retry_seconds:
                     self._drop(pending, "unreachable")
                     self._warn(f"prediction log: dropped {len(pending)} rows after {waited:.1f} s; "
-                               f"database {self._safe_url()} unreachable ({_short(exc)})")
+                               f"database {self.safe_url()} unreachable ({_short(exc)})")
                     return
                 time.sleep(min(delay, max(self.retry_seconds - waited, 0.01)))
                 delay = min(delay * 2, 2.0)
