@@ -17,3 +17,5 @@ else
 fi
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/python -m pytest "$@"
+# The API contract against a live server: schemathesis, every check, bounded (fails on any finding)
+bash scripts/schemathesis.sh

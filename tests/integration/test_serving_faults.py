@@ -21,7 +21,13 @@ from fastapi.testclient import TestClient
 
 from askwell.serving.app import create_app
 from askwell.serving.store import Store, now
-from tests.integration.test_serving_servers import REPO, _count, postgres_url, toy  # noqa: F401
+from tests.integration.test_serving_servers import (  # noqa: F401 - fixtures
+    REPO,
+    _count,
+    postgres_url,
+    redis_url,
+    toy,
+)
 from tests.unit.test_serving import GOOD, WEAK, analyzer_for, metric, settings_for
 
 
@@ -197,3 +203,49 @@ def test_a_reused_x_request_id_keeps_every_row(postgres_url: str, tmp_path: Path
         rows = con.execute(sa.text("select client_request_id from predictions")).all()
     engine.dispose()
     assert [r[0] for r in rows] == ["client-abc-123"] * 5
+
+
+# ---------------------------------------------------------------------- Redis: limit and keys
+def test_the_rate_limit_is_shared_by_workers_through_redis(redis_url: str, tmp_path: Path,  # noqa: F811
+                                                           toy: Any) -> None:  # noqa: F811
+    """Defect 6: two workers, one client, a window of 3: the fourth request is refused
+    whichever worker gets it (before: each worker had its own bucket, so 2x the rate)."""
+    s1 = settings_for(tmp_path / "a", cache=redis_url, rate_limit=0.1, rate_burst=3)
+    s2 = settings_for(tmp_path / "b", cache=redis_url, rate_limit=0.1, rate_burst=3)
+    with TestClient(create_app(s1, analyzer=analyzer_for(toy))) as one, \
+            TestClient(create_app(s2, analyzer=analyzer_for(toy))) as two:
+        codes = [c.post("/v1/analyze", json=WEAK).status_code for c in (one, two, one, two, one)]
+    assert codes == [200, 200, 200, 429, 429]
+
+
+def test_a_long_batch_costs_more_than_one_request(redis_url: str, tmp_path: Path,  # noqa: F811
+                                                  toy: Any) -> None:  # noqa: F811
+    s = settings_for(tmp_path, cache=redis_url, rate_limit=0.1, rate_burst=10)
+    long_q = {"title": "Why is my stout flat after bottling?", "body": "I bottled my stout. " * 1000}
+    with TestClient(create_app(s, analyzer=analyzer_for(toy))) as c:
+        assert c.post("/v1/analyze/batch", json={"questions": [long_q, long_q]}).status_code == 200
+        # 2 questions of 20,000 characters: 2 x 3 units; with the request's own unit, 6 of 10 used
+        codes = [c.post("/v1/analyze", json=WEAK).status_code for _ in range(6)]
+    assert codes == [200, 200, 200, 200, 429, 429]
+
+
+def test_redis_keys_are_salted_and_hold_no_plain_input_hash(redis_url: str, tmp_path: Path,  # noqa: F811
+                                                            toy: Any) -> None:  # noqa: F811
+    """Defect 7: the key is an HMAC under the service's secret, not sha256(input) that anyone
+    can recompute from a guessed question."""
+    import redis
+
+    from askwell.serving.cache import input_key
+
+    s = settings_for(tmp_path, cache=redis_url, cache_secret="k" * 32)
+    with TestClient(create_app(s, analyzer=analyzer_for(toy))) as c:
+        c.post("/v1/analyze", json=GOOD)
+        assert c.app.state.cache.flush()
+    r = redis.Redis.from_url(redis_url)
+    keys = [k.decode() for k in r.scan_iter("askwell:analysis:*")]
+    r.close()
+    plain = input_key(GOOD["title"], GOOD["body"], GOOD["tags"], GOOD["site"])
+    assert len(keys) == 1 and plain not in keys[0]
+    other = settings_for(tmp_path / "other", cache=redis_url, cache_secret="z" * 32)
+    with TestClient(create_app(other, analyzer=analyzer_for(toy))) as c:
+        assert c.post("/v1/analyze", json=GOOD).json()["cached"] is False  # another secret: no hit

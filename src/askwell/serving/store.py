@@ -104,6 +104,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite gives back the UTC times it was given without their zone: put it back."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL and a busy timeout so workers can share it."""
     if url.startswith("postgresql://"):
@@ -417,7 +422,7 @@ class Store:
         with self.engine.connect() as con:
             rows = con.execute(sa.select(model_events).where(model_events.c.id > after_id)
                                .order_by(model_events.c.id.desc()).limit(limit))
-            return [dict(r._mapping) for r in rows]
+            return [{**r._mapping, "created_at": as_utc(r.created_at)} for r in rows]
 
     def last_event_id(self) -> int:
         with self.engine.connect() as con:

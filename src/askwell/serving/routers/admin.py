@@ -19,7 +19,7 @@ from askwell.serving.deps import (
     get_store,
     require_admin,
 )
-from askwell.serving.http import ApiError, error_responses
+from askwell.serving.http import BODY_ERRORS, ApiError, error_responses
 from askwell.serving.lifecycle import ModelManager, ReloadError, ReloadJobs
 from askwell.serving.schemas import (
     AdminResponse,
@@ -96,7 +96,7 @@ async def events(limit: int = Query(50, ge=1, le=500), actor: str = Depends(requ
     return EventsResponse(events=rows)  # type: ignore[arg-type]
 
 
-@router.post("/v1/admin/precomputed", response_model=PrecomputedLoaded, responses=error_responses(422),
+@router.post("/v1/admin/precomputed", response_model=PrecomputedLoaded, responses=BODY_ERRORS,
              summary="Load a batch output as precomputed answers (the hybrid service)")
 async def load_precomputed(req: PrecomputedLoad, actor: str = Depends(require_admin),
                            svc: AnalysisService = Depends(get_service),
@@ -106,8 +106,8 @@ async def load_precomputed(req: PrecomputedLoad, actor: str = Depends(require_ad
 
     try:
         result = await run_in_threadpool(load_precomputed_into, svc, store, settings, req.path)
-    except AskwellError as exc:
-        raise ApiError(422, "precomputed_refused", str(exc)) from exc
+    except (AskwellError, OSError) as exc:  # OSError: a path the file system refuses
+        raise ApiError(422, "precomputed_refused", str(exc)[:500]) from exc
     log.info("%s loaded %s precomputed answers from %s", actor, result["loaded"], req.path)
     return result
 
