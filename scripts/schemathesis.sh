@@ -5,7 +5,8 @@
 # time, and fail on any finding. Usage: bash scripts/schemathesis.sh [extra schemathesis args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY="$(realpath "${PYTHON:-.venv/bin/python}")"
+PY="${PYTHON:-.venv/bin/python}"
+PY="$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")"  # absolute (the run happens elsewhere), venv kept
 ST="${SCHEMATHESIS:-$(dirname "$PY")/schemathesis}"
 home="$(mktemp -d)"
 port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
