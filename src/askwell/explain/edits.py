@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from askwell.data.document import looks_like_html
 from askwell.explain.schema import Category, FieldName
 from askwell.question import Question
 
@@ -37,6 +36,8 @@ class Candidate:
     #: The characters the edit really changes, when fewer than its whole span (capitalising
     #: a field's sentence starts replaces one span but changes a letter here and there).
     changes: tuple[tuple[int, int], ...] | None = None
+    #: For a code wrap: the snippets as typed, which the new block(s) must hold unchanged.
+    code: tuple[str, ...] = ()
 
     def changed(self) -> tuple[tuple[int, int], ...]:
         """Spans of the field this edit changes (empty when it has no place)."""
@@ -186,49 +187,70 @@ def propose_lowercase(q: Question, signals: tuple[Any, ...], ref: Reference,
     return out
 
 
+def code_seeds(signals: tuple[Any, ...]) -> tuple[tuple[int, int], ...]:
+    """Source spans of the body's pasted code and error lines (the wraps' seeds)."""
+    return tuple(sorted({span for x in signals
+                         if x.kind in ("error_outside_code", "code_outside_block") and x.field == "body"
+                         if (span := _span(x)) is not None}))
+
+
 def propose_code_for_errors(q: Question, signals: tuple[Any, ...], ref: Reference,
                             current: Mapping[str, float]) -> list[Candidate]:
-    """Wrap pasted code or an error message in a code block: each of the first two places
-    alone, and, when there are more, all of them in one edit (one span from the first to
-    the last, the text between unchanged), since leaving some unwrapped may gain nothing."""
-    wrap = "<pre><code>{}</code></pre>" if looks_like_html(q.body) else "\n```\n{}\n```\n"
-    found = sorted({span for x in signals
-                    if x.kind in ("error_outside_code", "code_outside_block") and x.field == "body"
-                    if (span := _span(x)) is not None}, key=lambda sp: (sp[0], -sp[1]))
-    spans: list[tuple[int, int]] = []
-    for sp in found:  # an error line inside a snippet is wrapped with the snippet
-        if not spans or sp[0] >= spans[-1][1]:
-            spans.append(sp)
+    """Wrap pasted code and error messages in a code block, each whole snippet in one block
+    with its lines as typed (see :mod:`askwell.explain.snippets`): each of the first two
+    places alone, and, when there are more, all of them in one edit (one span from the first
+    to the last, the text between unchanged), since leaving some unwrapped may gain nothing."""
+    from askwell.explain.snippets import wrap_places
+
+    places = wrap_places(q.body, code_seeds(signals))
     out = []
-    for a, b in spans[:2]:
-        text = q.body[a:b]
-        new = wrap.format(text)
-        out.append(Candidate(edited=replace(q, "body", a, b, new), field="body", start=a,
-                             length=b - a, replacement=new, detail=f"“{text[:80]}”"))
-    if len(spans) > 1:
-        start, end = spans[0][0], spans[-1][1]
+    for p in places[:2]:
+        out.append(Candidate(edited=replace(q, "body", p.start, p.end, p.replacement), field="body",
+                             start=p.start, length=p.end - p.start, replacement=p.replacement,
+                             detail=f"“{p.code[0][:80]}”", code=p.code))
+    if len(places) > 1:
+        start, end = places[0].start, places[-1].end
         pieces, last = [], start
-        for a, b in spans:
-            pieces += [q.body[last:a], wrap.format(q.body[a:b])]
-            last = b
+        for p in places:
+            pieces += [q.body[last:p.start], p.replacement]
+            last = p.end
         new = "".join(pieces)
         out.append(Candidate(edited=replace(q, "body", start, end, new), field="body",
                              start=start, length=end - start, replacement=new,
-                             detail=f"{len(spans)} places", changes=tuple(spans)))
+                             detail=f"{len(places)} places",
+                             changes=tuple((p.start, p.end) for p in places),
+                             code=tuple(c for p in places for c in p.code)))
     return out
+
+
+#: A word a capital may start: letters (an apostrophe inside), then at most punctuation.
+#: "pandas.read_csv", "x_1" or "http://..." are code or addresses, not a sentence's word.
+_PLAIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*[,;:!?.)\]\"”’]*")
+
+
+def _plain_word_at(text: str, at: int) -> bool:
+    end = at
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return _PLAIN_WORD.fullmatch(text, at, end) is not None
 
 
 def propose_capitalize(q: Question, signals: tuple[Any, ...], ref: Reference,
                        current: Mapping[str, float]) -> list[Candidate]:
     """Capitalise every lower-case sentence start (and "i") in a field: one span from the
-    first to the last place, so the edit applies in one click."""
+    first to the last place, so the edit applies in one click. Never in code: places in a
+    snippet the code edit would wrap, and words that aren't plain words, are left alone."""
+    from askwell.explain.snippets import code_regions
+
     out = []
     for field_name in ("title", "body"):
+        text = q.title if field_name == "title" else q.body
+        code = code_regions(q.body, code_seeds(signals)) if field_name == "body" else []
         spots = [sp for s in signals if s.kind == "lowercase_start" and s.field == field_name
-                 if (sp := _span(s)) is not None]
+                 if (sp := _span(s)) is not None and _plain_word_at(text, sp[0])
+                 and not any(a <= sp[0] < b for a, b in code)]
         if not spots:
             continue
-        text = q.title if field_name == "title" else q.body
         start, end = spots[0][0], spots[-1][1]
         chars = list(text[start:end])
         for a, _ in spots:

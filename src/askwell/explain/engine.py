@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from askwell.explain.edits import OPERATORS, Candidate, EditOperator, Reference
+from askwell.explain.edits import OPERATORS, Candidate, EditOperator, Reference, code_seeds
 from askwell.explain.schema import Analysis, Suggestion
 from askwell.explain.verdict import confidence, verdict
 from askwell.models.base import FeatureModel, Model
@@ -45,6 +45,59 @@ def _overlap(a: Candidate, b: Candidate) -> bool:
     if a.start == b.start:
         return True
     return any(s < f and t < e for s, e in a.changed() for t, f in b.changed())
+
+
+def _model_specs(names: Sequence[str]) -> list[object] | None:
+    """The specs of a feature model's inputs, in its order (None when a name is unknown)."""
+    from askwell.features.registry import REGISTRY
+
+    by_name = {spec.name: spec for spec in REGISTRY}
+    if not names or any(n not in by_name for n in names):
+        return None
+    return [by_name[n] for n in names]
+
+
+class _Guard:
+    """Checks each mechanical edit of one question against :mod:`.invariants`; the
+    protected places (pasted code the wrap would take, error lines) are found once."""
+
+    def __init__(self, text: TextAnalysis) -> None:
+        self.text = text
+        self._protected: list[tuple[int, int]] | None = None
+
+    def analysis(self, cand: Candidate) -> TextAnalysis:
+        """The edited question's analysis (a title edit reuses the body's)."""
+        from askwell.features.signals import TextAnalysis as Analysis
+
+        assert cand.edited is not None
+        if cand.field == "title":
+            return self.text.with_title(cand.edited)
+        return Analysis(cand.edited)
+
+    def protected(self) -> list[tuple[int, int]]:
+        if self._protected is None:
+            from askwell.explain.snippets import code_regions
+
+            body = self.text.question.body or ""
+            seeds = code_seeds(self.text.signals)
+            errors = [(s.source_start, s.source_end) for s in self.text.body_signals
+                      if s.kind == "error_outside_code" and s.source_start is not None]
+            self._protected = [*code_regions(body, seeds), *seeds, *errors]
+        return self._protected
+
+    def safe(self, cand: Candidate, edited: TextAnalysis) -> bool:
+        from askwell.explain import invariants
+
+        if cand.field == "title":
+            return not invariants.title_violations(self.text.title, edited.title)
+        if cand.start is None or cand.length is None:
+            return False
+        errors = [s.text for s in self.text.body_signals if s.kind == "error_outside_code"]
+        return not invariants.body_violations(
+            self.text.question.body or "", self.text.document, edited.question.body or "",
+            edited.document, cand.start, cand.start + cand.length, code=cand.code,
+            protected=() if cand.code else self.protected(), changed=cand.changed(),
+            errors=errors)
 
 
 def severity(gain: float) -> str:
@@ -89,22 +142,17 @@ class Analyzer:
         self._has_matrix = self._features is not None
         self._names: list[str] = list(self._features.feature_names_) if self._features else []
         self._index = {n: i for i, n in enumerate(self._names)}
+        # a matrix of registry features can be computed from the engine's own analysis
+        self._specs = (_model_specs(self._names)
+                       if getattr(type(self.model), "registry_matrix", False) else None)
 
     # -- public ------------------------------------------------------------
     def analyze(self, question: Question, warnings: Sequence[str] = ()) -> Analysis:
         from askwell.features import analyze_text, writing_stats
 
-        text = analyze_text(question)  # parsed once for signals and statistics
-        x0: np.ndarray | None = None
-        pulling: set[str] | None = None
-        if self._features is not None:
-            x0 = self._features.matrix([question])
-            base = float(self._features.proba_from_matrix(x0)[0])
-            contrib, _ = self._features.contributions_from_matrix(x0)
-            pulling = {self._names[j] for j in np.flatnonzero(contrib[0] < PULL_DOWN)}
-        else:
-            base = float(self.model.predict_proba([question])[0])
-        suggestions = self._suggest(question, text, x0, base, pulling)
+        text = analyze_text(question)  # parsed once for signals, statistics and features
+        x0, pulling = self._base(text)
+        base, suggestions = self._suggest(question, text, x0, pulling)
         threshold = float(self.model.threshold)
         return Analysis(
             score=base,
@@ -119,13 +167,25 @@ class Analyzer:
         )
 
     # -- internals ---------------------------------------------------------
-    def _candidates(self, question: Question, text: TextAnalysis, x0: np.ndarray | None,
-                    pulling: set[str] | None) -> list[tuple[EditOperator, Candidate]]:
-        from askwell.features.signals import find_signals
+    def _matrix(self, analyses: Sequence[TextAnalysis]) -> np.ndarray:
+        """The model's input rows, from analyses already made (the numbers the model's own
+        ``matrix`` gives, without building a DataFrame)."""
+        assert self._features is not None
+        if self._specs is None:
+            return self._features.matrix([a.question for a in analyses])
+        from askwell.features.registry import feature_row
 
-        signals = find_signals(text)
+        return np.array([feature_row(a, self._specs) for a in analyses], dtype=np.float64
+                        ).reshape(len(analyses), len(self._specs))
+
+    def _candidates(self, question: Question, text: TextAnalysis, x0: np.ndarray | None,
+                    pulling: set[str] | None) -> list[tuple[EditOperator, Candidate, TextAnalysis | None]]:
+        """Every operator's proposals, each mechanical edit analysed once (the analysis
+        re-scores it) and kept only if it breaks no invariant (:mod:`.invariants`)."""
+        signals = text.signals
         current = dict(zip(self._names, x0[0].tolist(), strict=True)) if x0 is not None else {}
-        out: list[tuple[EditOperator, Candidate]] = []
+        guard = _Guard(text)
+        out: list[tuple[EditOperator, Candidate, TextAnalysis | None]] = []
         for op in self.operators:
             if not op.mechanical and not self._has_matrix:
                 continue  # moving a feature needs a feature model
@@ -134,31 +194,48 @@ class Analyzer:
             if pulling is not None and not any(f in pulling for f in op.features):
                 continue
             for cand in op.propose(question, signals, self.reference, current):
-                out.append((op, cand))
+                if cand.edited is None:
+                    out.append((op, cand, None))
+                    continue
+                edited = guard.analysis(cand)
+                if guard.safe(cand, edited):
+                    out.append((op, cand, edited))
         return out
 
+    def _base(self, text: TextAnalysis) -> tuple[np.ndarray | None, set[str] | None]:
+        """The question's features, computed once, and the features that pull its score
+        down (exact TreeSHAP contributions); (None, None) for a model without features."""
+        if not self._has_matrix:
+            return None, None
+        assert self._features is not None
+        x0 = self._matrix([text])
+        contrib, _ = self._features.contributions_from_matrix(x0)
+        return x0, {self._names[j] for j in np.flatnonzero(contrib[0] < PULL_DOWN)}
+
     def _rescore(self, question: Question, x0: np.ndarray | None,
-                 pairs: list[tuple[EditOperator, Candidate]]) -> list[float]:
-        if not pairs:
-            return []
+                 pairs: list[tuple[EditOperator, Candidate, TextAnalysis | None]]) -> list[float]:
+        """The question's score, then every candidate's, from one call on one matrix: the
+        base row, the rows of the edited analyses, the base row with the overrides."""
         if self._features is None or x0 is None:
-            return [float(p) for p in self.model.predict_proba([c.edited for _, c in pairs if c.edited])]
-        rows = np.repeat(x0, len(pairs), axis=0)
-        edited = [(i, c.edited) for i, (_, c) in enumerate(pairs) if c.edited is not None]
-        if edited:
-            rows[[i for i, _ in edited]] = self._features.matrix([q for _, q in edited])
-        for i, (_, c) in enumerate(pairs):
+            edited = [c.edited for _, c, _ in pairs if c.edited is not None]
+            return [float(p) for p in self.model.predict_proba([question, *edited])]
+        rows = np.repeat(x0, len(pairs) + 1, axis=0)
+        edited_idx = [i for i, (_, c, _) in enumerate(pairs) if c.edited is not None]
+        if edited_idx:
+            rows[[i + 1 for i in edited_idx]] = self._matrix([pairs[i][2] for i in edited_idx])
+        for i, (_, c, _) in enumerate(pairs):
             for name, value in (c.overrides or {}).items():
                 if name in self._index:
-                    rows[i, self._index[name]] = value
+                    rows[i + 1, self._index[name]] = value
         return [float(p) for p in self._features.proba_from_matrix(rows)]
 
-    def _suggest(self, question: Question, text: TextAnalysis, x0: np.ndarray | None, base: float,
-                 pulling: set[str] | None) -> list[Suggestion]:
+    def _suggest(self, question: Question, text: TextAnalysis, x0: np.ndarray | None,
+                 pulling: set[str] | None) -> tuple[float, list[Suggestion]]:
+        """The question's score and its ranked suggestions."""
         pairs = self._candidates(question, text, x0, pulling)
-        scores = self._rescore(question, x0, pairs)
+        base, *scores = self._rescore(question, x0, pairs)
         best: dict[str, Scored] = {}
-        for (op, cand), score in zip(pairs, scores, strict=True):
+        for (op, cand, _), score in zip(pairs, scores, strict=True):
             if score - base < self.min_gain:
                 continue
             current = best.get(op.group)
@@ -169,7 +246,7 @@ class Analyzer:
         for s in ranked:
             if not any(_overlap(s.candidate, k.candidate) for k in kept):
                 kept.append(s)
-        return [self._suggestion(s, base) for s in kept[: self.max_suggestions]]
+        return base, [self._suggestion(s, base) for s in kept[: self.max_suggestions]]
 
     @staticmethod
     def _suggestion(s: Scored, base: float) -> Suggestion:

@@ -121,6 +121,12 @@ def _row(analysis: TextAnalysis, chosen: Sequence[FeatureSpec]) -> list[float]:
     return [float(spec.compute(analysis)) for spec in chosen]
 
 
+def feature_row(analysis: TextAnalysis, chosen: Sequence[FeatureSpec]) -> list[float]:
+    """The values of ``chosen`` features of one analysed question, in that order (the
+    numbers :func:`compute_features` gives; the recommendation engine's fast path)."""
+    return _row(analysis, chosen)
+
+
 def _check_input(questions: Any) -> Any:
     if isinstance(questions, Question):
         return [questions]

@@ -446,10 +446,35 @@ class TextAnalysis:
             Signal(s.kind, s.field, s.start, s.end, s.text, s.start, s.end)
             for s in _find_in("title", self.title, self.title)
         ]
+        return (*title, *self.body_signals)
+
+    @cached_property
+    def body_signals(self) -> tuple[Signal, ...]:
+        """The body's located signals, in text order."""
         body = _find_in("body", self.outside_code, self.body, self.pasted)
         if body:
             body = _locate_in_source(body, self.body, self.question.body or "")
-        return (*title, *body)
+        return tuple(body)
+
+    #: What :meth:`with_title` carries over: everything computed from the body alone.
+    _BODY_PARTS = ("document", "body", "outside_code", "pasted", "prose", "body_words",
+                   "body_sentences")
+
+    def with_title(self, question: Question) -> TextAnalysis:
+        """The analysis of ``question``, whose body is this analysis's body: only the title
+        is analysed again (a title edit re-scored without parsing the body again). Every
+        value is the one :class:`TextAnalysis` (question) computes."""
+        if (question.body or "") != (self.question.body or ""):
+            raise ValueError("with_title needs the same body")
+        new = TextAnalysis.__new__(TextAnalysis)
+        new.question = question
+        new.title = question.title or ""
+        for name in self._BODY_PARTS:
+            setattr(new, name, getattr(self, name))
+        new.title_words = tokenize(new.title)
+        new.__dict__["body_signals"] = self.body_signals
+        new.__dict__["span_counts"] = self.span_counts
+        return new
 
     @cached_property
     def signal_counts(self) -> dict[str, int]:
