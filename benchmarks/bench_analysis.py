@@ -83,10 +83,11 @@ def run(analyzer, questions, rounds: int = 3) -> dict:  # type: ignore[no-untype
     load_before = os.getloadavg()[0]
     busy0, own0 = _cpu_of_others()
     wall0 = time.perf_counter()
-    for _ in range(rounds):  # interleaved, so both see the same machine
-        ours += _timed(analyzer.analyze, questions)
-        if lint:
-            theirs += _timed(lint, texts)
+    for _ in range(rounds):  # question by question, so both see the same machine
+        for q, text in zip(questions, texts, strict=True):
+            ours += _timed(analyzer.analyze, [q])
+            if lint:
+                theirs += _timed(lint, [text])
     wall = time.perf_counter() - wall0
     busy1, own1 = _cpu_of_others()
     report = {

@@ -5,6 +5,14 @@
    sentence, add "URGENT please help!!!", remove the what-I-tried text) and report how
    often the score drops and how often the top 3 suggestions name the degradation
    (recall@3). Target: recall@3 >= 0.8 for the mechanical degradations.
+1b. Restoration test: the same kind of degradation, then the top suggestion for that fault
+   applied (again, re-analysing, while one is offered), and the result compared with the
+   original (same title, the same code blocks character for character, the same text with
+   white space runs as one): the restoration rate per degradation. Target: code restored
+   exactly in >= 90% of the stripped-code questions where the fault is named. Code safety
+   (``--code-safety``, every question of both dump folders): the mechanical suggestions
+   applied one after another, re-analysing between them as the editor does; target 0
+   questions whose existing code (blocks, inline code) changes.
 2. Real edits: questions in PostHistory.xml that were closed, edited and reopened; score
    the revision at closing and at reopening; how often does the reopened one score higher?
 3. Speed: the whole analysis of a ~300-word question, p50/p99 on one core, side by side
@@ -12,7 +20,7 @@
    (every analysis run twice, compared).
 
     .venv/bin/pip install -e ".[bench]"   # LIME, for the side-by-side speed figure
-    .venv/bin/python benchmarks/bench_recommendations.py [--model-path DIR] [--quick] [--json]
+    .venv/bin/python benchmarks/bench_recommendations.py [--model-path DIR] [--quick] [--code-safety] [--json]
 """
 
 from __future__ import annotations
@@ -306,11 +314,28 @@ def determinism(analyzer, questions) -> bool:  # type: ignore[no-untyped-def]
     return all(analyzer.analyze(q) == analyzer.analyze(q) for q in questions)
 
 
+def _every_question(settings, dataset) -> list:  # type: ignore[no-untyped-def]
+    """Every question of the shared dumps and, when it is there, of the extra folder."""
+    from askwell.data.dumpfiles import sites_in
+    from askwell.data.ingest import ingest
+    from askwell.data.store import DatasetStore
+    from askwell.question import questions_from_frame
+
+    out = questions_from_frame(dataset.to_pandas())
+    extra = settings.shared_data.parent / "stackexchange-extra"
+    if extra.is_dir() and sites_in(extra):
+        store = DatasetStore(settings.datasets_dir / "extra")
+        out += questions_from_frame(ingest(sites_in(extra), store).dataset.to_pandas())
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-path", type=Path, help="model folder (default: the packaged model)")
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--quick", action="store_true", help="small samples (CI smoke run)")
+    parser.add_argument("--code-safety", action="store_true",
+                        help="also apply suggestions in sequence to every question of both dump folders")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -335,13 +360,17 @@ def main() -> int:
     good = data.test[data.test["label"] == 1]
     questions = questions_from_frame(good)
     limit = 60 if args.quick else 400
+    everything = _every_question(settings, dataset)
     report = {
         "model": f"{ref.name} v{ref.version}",
         "degradation": degradation_test(analyzer, questions, limit),
+        "restoration": restoration_test(analyzer, everything, 150 if args.quick else 400),
         "real_edits": real_edits(analyzer, args.shared),
         "speed": speed(analyzer, model, questions_from_frame(data.test), 200 if args.quick else 1000),
         "deterministic": determinism(analyzer, questions[: 30 if args.quick else 200]),
     }
+    if args.code_safety:
+        report["code_safety"] = code_safety(analyzer, everything)
     mech = [v["recall_at_3"] for v in report["degradation"].values() if v["mechanical"] and v["n"]]
     report["mechanical_recall_at_3"] = float(np.mean(mech)) if mech else float("nan")
     if args.json:
@@ -352,6 +381,15 @@ def main() -> int:
     for name, r in report["degradation"].items():
         print(f"{name:<28}{r['n']:>5}{r['score_drops']:>13.2f}{r['recall_at_3']:>10.2f}  {r['mechanical']}")
     print(f"mechanical recall@3 (mean): {report['mechanical_recall_at_3']:.2f}   target >= 0.80")
+    print(f"{'restoration':<28}{'n':>5}{'named':>7}{'restored/named':>16}{'by one edit':>13}")
+    for name, r in report["restoration"].items():
+        print(f"{name:<28}{r['n']:>5}{r['named']:>7}{r['restored_when_named']:>16.2f}"
+              f"{r['restored_by_one_edit']:>13.2f}")
+    print("code restored exactly where the fault is named: target >= 0.90")
+    if "code_safety" in report:
+        c = report["code_safety"]
+        print(f"code safety: {c['questions']} questions, {c['edits_applied']} suggestions applied in "
+              f"sequence, {c['code_changed']} questions whose existing code changed (target 0)")
     e = report["real_edits"]
     print(f"real edits: {e['pairs']} closed->reopened pairs; reopened scores higher in {e['reopened_scores_higher']:.2f}")
     s = report["speed"]

@@ -63,7 +63,7 @@ def every_question(real_dataset, shared_dumps):  # type: ignore[no-untyped-def]
 
     questions = questions_from_frame(real_dataset.to_pandas())
     extra = shared_dumps.parent / "stackexchange-extra"
-    if sites_in(extra):
+    if extra.is_dir() and sites_in(extra):
         import tempfile
 
         store = DatasetStore(Path(tempfile.mkdtemp(prefix="extra-")))

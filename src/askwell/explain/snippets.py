@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from html import unescape
 
 from askwell.data.document import looks_like_html
 from askwell.features import signals as sig
@@ -43,23 +44,35 @@ _OUTPUT = re.compile(
     r"[\w./-]+(?:[ \t]+[\w./<>=\"'“”-]+)*?[ \t]+[-–]{1,2}[A-Za-z]\w*(?:[ \t]|$)"
     r"|\[?\d{2,}[-/:.]\d{2}|\d{6,}:|[\w.-]+:[ \t]*-?\d[\d.,]*[ \t]*$|[>@][A-Za-z]\w*"
 )
+#: SQL written in capitals ("CREATE TRIGGER x ON DATABASE", "FROM t").
+_SQL = re.compile(r"(?:SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|DECLARE|BEGIN|END|FROM"
+                  r"|WHERE|JOIN|GROUP BY|ORDER BY|VALUES|SET|GO|AS)\b(?:[^a-z]*|.*[;(),=].*)$"
+                  r"|(?:SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b.*\b(?:FROM|INTO|SET|WHERE"
+                  r"|TABLE|VALUES|INDEX|VIEW|TRIGGER|PROCEDURE|ON)\b")
+#: Columns lined up with runs of spaces ("entity1    0.04    0.68").
+_COLUMN_GAP = re.compile(r"\S {2,}(?=\S)")
 _CLOSER = re.compile(r"[}\])]+\s*[;,)]*\s*$|end\s*$|fi\s*$|done\s*$|esac\s*$")
 _CODE_LINE, _NEUTRAL, _PROSE = 1, 0, -1
 #: Unclear lines a snippet may hold between two lines of code.
 _MAX_INNER = 3
 
 
-def line_role(line: str) -> int:
-    """Code, output or error (1), prose (-1), or unclear (0) for one source line."""
+def line_role(line: str, html: bool = False) -> int:
+    """Code, output or error (1), prose (-1), or unclear (0) for one source line (of HTML
+    source when ``html``: entities are read as the characters they stand for)."""
+    if html and "&" in line:
+        line = unescape(line)
     text = line.strip()
     if not text:
         return _NEUTRAL
     if line[:1] in " \t" and sig.LETTER.match(text) is None:
         return _CODE_LINE  # indented, starting with a non-letter: "    )", "    # x", "  - 1"
     if (sig._code_like(text) or sig._ERROR_LINE.match(text) or _IMPORT.match(text)
-            or _BLOCK_HEAD.match(text) or _CLOSER.match(text) or _OUTPUT.match(text)
+            or _BLOCK_HEAD.match(text) or _CLOSER.match(text) or _OUTPUT.match(text) or _SQL.match(text)
             or text.startswith(("File \"", "at ", "Traceback"))):
         return _CODE_LINE
+    if text[-1] not in ".?!" and len(_COLUMN_GAP.findall(text)) >= 2:
+        return _CODE_LINE  # a row of a table lined up with spaces
     if line[:1] in " \t" and not _is_prose(text):
         return _CODE_LINE  # an indented continuation ("    print x")
     return _PROSE if _is_prose(text) else _NEUTRAL
@@ -84,23 +97,25 @@ class Place:
 
 
 # -- lines ---------------------------------------------------------------------------
-def _lines(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
-    """(start, end) of each line of ``text[lo:hi]`` (without its line break)."""
+def _lines(text: str, lo: int, hi: int, html: bool = False) -> list[tuple[int, int]]:
+    """(start, end) of each line of ``text[lo:hi]`` (without its line break; in HTML a
+    ``<br>`` breaks a line too)."""
     out, at = [], lo
-    while at <= hi:
-        nl = text.find("\n", at, hi)
-        end = hi if nl < 0 else nl
-        out.append((at, end))
-        if nl < 0:
-            break
-        at = nl + 1
+    breaks = _LINE_BREAK if html else _NEWLINE
+    for m in breaks.finditer(text, lo, hi):
+        out.append((at, m.start()))
+        at = m.end()
+    out.append((at, hi))
     return out
 
 
+_NEWLINE = re.compile(r"\n")
+
 def _grow(text: str, lines: list[tuple[int, int]], allowed: list[bool], first: int, last: int,
-          ) -> tuple[int, int]:
+          html: bool = False) -> tuple[int, int]:
     """Widen the seed lines ``first..last`` over neighbouring code lines (see module doc)."""
-    roles = [line_role(text[a:b]) if ok else None for (a, b), ok in zip(lines, allowed, strict=True)]
+    roles = [line_role(text[a:b], html) if ok else None
+             for (a, b), ok in zip(lines, allowed, strict=True)]
 
     def walk(start: int, step: int) -> int:
         edge, i, inner = start, start + step, 0
@@ -125,12 +140,12 @@ def _line_of(lines: list[tuple[int, int]], at: int) -> int:
 
 
 def _region(text: str, lines: list[tuple[int, int]], allowed: list[bool], a: int, b: int,
-            ) -> tuple[int, int] | None:
+            html: bool = False) -> tuple[int, int] | None:
     """Source region of the seed ``text[a:b]`` grown to whole lines, or None."""
     first, last = _line_of(lines, a), _line_of(lines, max(a, b - 1))
     if first < 0 or last < 0 or not all(allowed[first:last + 1]):
         return None
-    lo_line, hi_line = _grow(text, lines, allowed, first, last)
+    lo_line, hi_line = _grow(text, lines, allowed, first, last, html)
     start = lines[lo_line][0]
     if lo_line == first and text[start:a].strip():
         start = a  # lead-in prose on the snippet's first line stays outside
@@ -188,7 +203,10 @@ def _fence(code: str) -> str:
 
 # -- HTML ----------------------------------------------------------------------------
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*>")
-_BLOCK = frozenset(["p", "pre", "div", "li", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr", "td", "th", "hr", "body", "html"])
+#: Tags that end a paragraph (``<br>`` doesn't: it is a line break inside one).
+_BLOCK = frozenset(["p", "pre", "div", "li", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4",
+                    "h5", "h6", "table", "tr", "td", "th", "hr", "body", "html"])
+_LINE_BREAK = re.compile(r"\n|<br\s*/?>", re.I)
 _BR_AT_EOL = re.compile(r"<br\s*/?>(?=[ \t]*\r?\n)", re.I)
 
 
@@ -216,9 +234,9 @@ def _html_places(body: str, seeds: list[tuple[int, int]]) -> list[Place]:
     for key in _pasted_paragraphs(body, blocks, by_p):
         by_p[key] = [(key[1], key[2])]
     for (p_start, c_start, c_end, close_end), found in by_p.items():
-        lines = _lines(body, c_start, c_end)
+        lines = _lines(body, c_start, c_end, html=True)
         allowed = [True] * len(lines)
-        regions = _merged([r for a, b in found if (r := _region(body, lines, allowed, a, b))])
+        regions = _merged([r for a, b in found if (r := _region(body, lines, allowed, a, b, True))])
         if regions:
             regions = _whole_paragraph(body, lines, regions)
             places.append(_split_paragraph(body, p_start, c_start, c_end, close_end, regions))
@@ -257,9 +275,9 @@ def _pasted_paragraphs(body: str, blocks: list[re.Match[str]],
         if not closer.group(0).lower().startswith("</p"):
             continue
         key = (m.start(), m.end(), closer.start(), closer.end())
-        if key in found or "<" in body[m.end():closer.start()]:
+        if key in found or "<" in _LINE_BREAK.sub("", body[m.end():closer.start()]):
             continue
-        roles = [line_role(body[a:b]) for a, b in _lines(body, m.end(), closer.start())
+        roles = [line_role(body[a:b], True) for a, b in _lines(body, m.end(), closer.start(), html=True)
                  if body[a:b].strip()]
         if roles and _PROSE not in roles and 2 * roles.count(_CODE_LINE) >= max(len(roles), 2):
             out.append(key)
@@ -303,10 +321,14 @@ def wrap_places(body: str, seeds: tuple[tuple[int, int], ...]) -> list[Place]:
 
 @lru_cache(maxsize=256)
 def _wrap_places(body: str, seeds: tuple[tuple[int, int], ...]) -> tuple[Place, ...]:
+    if looks_like_html(body):
+        # with code blocks already there, pasted paragraphs are looked for even when the
+        # detector found none: wrapping one snippet leaves those it missed
+        if not seeds and "<pre" not in body:
+            return ()
+        return tuple(_html_places(body, list(seeds)))
     if not seeds:
         return ()
-    if looks_like_html(body):
-        return tuple(_html_places(body, list(seeds)))
     return tuple(_markdown_places(body, list(seeds)))
 
 
