@@ -16,6 +16,8 @@ else
   echo "warning: PostgreSQL/Redis not started; their serving tests will skip" >&2
 fi
 .venv/bin/ruff check src tests benchmarks
+# Types: the package ships py.typed, so its contracts are checked (config in pyproject.toml)
+.venv/bin/mypy
 .venv/bin/python -m pytest "$@"
 # The API contract against a live server: schemathesis, every check, bounded (fails on any finding)
 bash scripts/schemathesis.sh

@@ -135,7 +135,10 @@ def read_partition(part: Partition, *, with_author: bool = False) -> tuple[list[
     rows = _parquet_rows(part) if part.fmt == "parquet" else _jsonl_rows(part)
     for row_no, row in rows:
         got = to_item(row, row_no, with_author=with_author)
-        (items if isinstance(got, Item) else rejects).append(got)
+        if isinstance(got, Item):
+            items.append(got)
+        else:
+            rejects.append(got)
     return items, rejects
 
 

@@ -51,7 +51,7 @@ def print_ingest(result: IngestResult) -> None:
                       escape(rejected), escape("; ".join(s["warnings"])))
     out.print(table)
     state = "reused (inputs unchanged)" if result.reused else "written"
-    rejected_total = sum(payload["rejected"].values())  # type: ignore[attr-defined]
+    rejected_total = sum(payload["rejected"].values())
     out.print(
         f"dataset [bold]{result.dataset.id}[/] {state}: {payload['questions']:,} questions "
         f"from {payload['rows_read']:,} rows, {rejected_total:,} rejected, "

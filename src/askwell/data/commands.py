@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -92,7 +93,7 @@ def ingest_with_progress(
     return result
 
 
-def summary_payload(result: IngestResult) -> dict[str, object]:
+def summary_payload(result: IngestResult) -> dict[str, Any]:
     meta = result.dataset.meta
     return {
         "dataset_id": result.dataset.id,

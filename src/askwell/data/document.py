@@ -13,8 +13,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from lxml import etree
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 #: Span kinds recorded, by the HTML tag that opens them.
 TAG_KINDS: dict[str, str] = {
@@ -265,7 +269,7 @@ def parse_html(body_html: str) -> Document:
 
 
 @lru_cache(maxsize=1)
-def _markdown_renderer():  # type: ignore[no-untyped-def]
+def _markdown_renderer() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     # Raw HTML is not passed through: a user's "<script>" stays text, never markup.

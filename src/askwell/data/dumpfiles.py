@@ -12,7 +12,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,7 +199,7 @@ def iter_rows(path: Path, expected_root: str, stats: ReadStats) -> Iterator[Mapp
             stats.truncated = True
 
 
-def _read_root(fh, path: Path) -> str:  # type: ignore[no-untyped-def]
+def _read_root(fh: Iterable[bytes], path: Path) -> str:
     """Read past the XML declaration and return the root element's name."""
     for i, raw in enumerate(fh):
         line = raw.removeprefix(_BOM) if i == 0 else raw

@@ -15,6 +15,7 @@ intervals because both models face the same hard and easy questions in every res
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,7 +107,7 @@ def weighted_metrics(
     }
 
 
-def _chunks(n: int, n_boot: int, seed: int):  # type: ignore[no-untyped-def]
+def _chunks(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
     w = resample_weights(n, n_boot, seed)
     step = max(1, _CHUNK_CELLS // max(n, 1))
     for start in range(0, n_boot, step):

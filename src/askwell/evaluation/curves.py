@@ -175,7 +175,7 @@ def cross_validate(
     from askwell.data.splits import make_split
 
     frame = frame.reset_index(drop=True)
-    folds = []
+    folds: list[dict[str, Any]] = []
     for i, (train_idx, test_idx) in enumerate(cv_folds(frame, kind, k, seed)):
         train, test = frame.iloc[train_idx].reset_index(drop=True), frame.iloc[test_idx].reset_index(drop=True)
         if train["label"].nunique() < 2 or test["label"].nunique() < 2:

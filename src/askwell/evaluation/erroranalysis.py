@@ -83,7 +83,8 @@ def describe(
     if explanation is not None and explanation.values is not None and not hasattr(explanation.values, "tocsr"):
         dense_values = np.asarray(explanation.values)
     names_index = (
-        {n: j for j, n in enumerate(explanation.feature_names)} if dense_values is not None else {}
+        {n: j for j, n in enumerate(explanation.feature_names)}
+        if explanation is not None and dense_values is not None else {}
     )
     out = []
     for r in rows:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -477,7 +477,7 @@ def _error_map_section(test: Scored, threshold: float, config: EvaluationConfig)
 def _comparison_section(
     primary: Subject, test: Scored, others: Sequence[Subject], config: EvaluationConfig
 ) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     ids = test.frame["question_id"].astype(str).to_numpy()
     for other in others:
         keep = np.ones(len(ids), dtype=bool)
@@ -597,7 +597,7 @@ def evaluate(
     timings: dict[str, float] = {}
     started = time.perf_counter()
 
-    def timed(name: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def timed(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
         try:
             return fn(*args, **kwargs)

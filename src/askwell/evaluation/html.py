@@ -59,7 +59,7 @@ def pct(value: Any) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
-def join(parts: Iterable[str]) -> Markup:
+def join(parts: Iterable[str | None]) -> Markup:
     return Markup("".join(esc(p) for p in parts))
 
 
@@ -249,7 +249,7 @@ def _examples(r: dict[str, Any]) -> Markup:
 
 def _importance(r: dict[str, Any]) -> Markup:
     imp = r["importance"]
-    parts = []
+    parts: list[Markup | None] = []
     perm = imp.get("permutation")
     if perm and "skipped" in perm:
         parts.append(skipped(perm))
@@ -397,7 +397,7 @@ def _comparison(r: dict[str, Any]) -> Markup:
     if not comps:
         return el("p", "No other model given (--against).", class_="skipped")
     a = r["model"]["name"]
-    parts = []
+    parts: list[Markup | None] = []
     for comp in comps:
         parts.append(el("h3", f"{a} vs {comp['name']}"))
         for note in comp.get("notes", []):

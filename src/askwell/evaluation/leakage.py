@@ -73,7 +73,7 @@ def leakage_alarm(
         feature_aucs(test_features, np.asarray(y_test, dtype=int))
         if test_features is not None and y_test is not None else {}
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, auc in train_auc.items():
         col = pd.to_numeric(train_features[name], errors="coerce").to_numpy(dtype=float)
         good_mean = _mean(col[y_train == 1])

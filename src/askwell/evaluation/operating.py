@@ -117,7 +117,8 @@ def operating_point(
             cand = np.flatnonzero(enough) if enough.any() else np.arange(len(prec))
             i = int(cand[np.lexsort((-rec[cand], -prec[cand]))[0]])
     else:
-        target, kind = float(target_recall), "recall"  # type: ignore[arg-type]
+        assert target_recall is not None  # one of the two targets is set (checked above)
+        target, kind = float(target_recall), "recall"
         ok = rec >= target - 1e-12
         cand = np.flatnonzero(ok) if ok.any() else np.arange(len(rec))
         key = (-rec[cand], -prec[cand]) if ok.any() else (-prec[cand], -rec[cand])

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 GOOD, BAD, ACCENT, MUTED = "#2b7a3d", "#b2362b", "#2458a6", "#8a8f98"
 DPI = 100
 
 
-def _figure(w: float = 5.2, h: float = 3.6):  # type: ignore[no-untyped-def]
+def _figure(w: float = 5.2, h: float = 3.6) -> Figure:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(w, h), dpi=DPI, layout="constrained")

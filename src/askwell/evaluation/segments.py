@@ -121,7 +121,7 @@ def segment_performance(
     out: dict[str, Any] = {"min_rows": min_rows, "dimensions": {}}
     candidates = []
     for dim, masks in dims.items():
-        rows = []
+        rows: list[dict[str, Any]] = []
         for value, mask in masks.items():
             n = int(mask.sum())
             if n < min_rows:

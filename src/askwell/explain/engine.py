@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from askwell.explain.edits import OPERATORS, Candidate, EditOperator, Reference, code_seeds
-from askwell.explain.schema import Analysis, Suggestion
+from askwell.explain.schema import Analysis, Severity, Suggestion
 from askwell.explain.verdict import confidence, verdict
 from askwell.models.base import FeatureModel, Model
 from askwell.models.spec import ModelRef
@@ -100,7 +100,7 @@ class _Guard:
             errors=errors)
 
 
-def severity(gain: float) -> str:
+def severity(gain: float) -> Severity:
     if gain >= 0.05:
         return "high"
     if gain >= 0.015:

@@ -8,12 +8,13 @@ change their history, so these features are never the subject of a suggestion.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from askwell.features.signals import TextAnalysis
 from askwell.features.spec import FeatureSpec, feature
 
 
-def _value(attribute: str):  # type: ignore[no-untyped-def]
+def _value(attribute: str) -> Callable[[TextAnalysis], float]:
     def compute(a: TextAnalysis) -> float:
         value = getattr(a.question, attribute)
         if value is None:

@@ -14,12 +14,15 @@ line break (a list item or heading is its own sentence).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from askwell.features.spec import FeatureSpec, feature
 
 if TYPE_CHECKING:
+    import pyphen
+
     from askwell.features.signals import TextAnalysis
 
 #: Documented ranges; values are clipped into them so one odd question can't blow a
@@ -38,7 +41,7 @@ def _cmu_syllables() -> dict[str, int]:
 
 
 @lru_cache(maxsize=1)
-def _pyphen():  # type: ignore[no-untyped-def]
+def _pyphen() -> pyphen.Pyphen:
     import pyphen
 
     return pyphen.Pyphen(lang="en_US")
@@ -108,7 +111,7 @@ def _prose_chars(a: TextAnalysis) -> int:
     return len(a.title) + a.prose_chars
 
 
-def _rate(*chars: str):  # type: ignore[no-untyped-def]
+def _rate(*chars: str) -> Callable[[TextAnalysis], float]:
     def compute(a: TextAnalysis) -> float:
         n = _prose_chars(a)
         return 1000.0 * sum(a.punctuation[c] for c in chars) / n if n else 0.0

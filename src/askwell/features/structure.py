@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from askwell.features.lexicon import word_set
 from askwell.features.signals import LETTER, TextAnalysis
 from askwell.features.spec import FeatureSpec, feature
@@ -21,7 +23,7 @@ def title_is_question(a: TextAnalysis) -> float:
     return float(bool(a.title_words) and a.title_words[0] in QUESTION_OPENERS)
 
 
-def _span_count(kind: str):  # type: ignore[no-untyped-def]
+def _span_count(kind: str) -> Callable[[TextAnalysis], float]:
     def compute(a: TextAnalysis) -> float:
         return float(a.span_counts[kind])
 

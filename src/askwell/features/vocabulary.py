@@ -7,6 +7,8 @@ pronouns, determiners, modals and so on, good enough to describe style.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from askwell.features import lexicon
 from askwell.features.signals import TextAnalysis
 from askwell.features.spec import FeatureSpec, feature
@@ -35,7 +37,7 @@ def action_verbs(a: TextAnalysis) -> float:
     return float(a.word_stats.action_verbs)
 
 
-def _pos_share(cls: str):  # type: ignore[no-untyped-def]
+def _pos_share(cls: str) -> Callable[[TextAnalysis], float]:
     index = lexicon.POS_CLASSES.index(cls)
 
     def compute(a: TextAnalysis) -> float:

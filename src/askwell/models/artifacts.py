@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from askwell.errors import AskwellError
@@ -138,7 +139,8 @@ class _AtomicFolder:
         self.tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.target.parent))
         return self.tmp
 
-    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return

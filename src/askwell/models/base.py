@@ -212,8 +212,12 @@ class Model(Protocol):
     is ``calibration.apply(raw_proba(...))``. ``meta`` is what model.json holds.
     """
 
-    family: ClassVar[str]
     meta: ModelMeta
+
+    @property
+    def family(self) -> str:
+        """The family name (``features``, ``linear``...): a class attribute of each family."""
+        ...
 
     def fit(self, questions: QuestionsLike, y: Sequence[float], *,
             calibration: tuple[QuestionsLike, Sequence[float]] | None = None) -> Model: ...

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from askwell.errors import AskwellError
+
+if TYPE_CHECKING:
+    from askwell.models.base import BaseModel
 
 EXPERIMENT = "askwell"
 MODEL_ARTIFACT_DIR = "model"
@@ -82,7 +86,7 @@ class Registry:
         params: dict[str, Any],
         metrics: dict[str, float],
         tags: dict[str, str],
-        extra_artifacts: list[Path] = (),  # type: ignore[assignment]
+        extra_artifacts: Sequence[Path] = (),
     ) -> VersionInfo:
         """Log one training run and register its model folder as a new version of ``name``."""
         client = self.client
@@ -158,7 +162,7 @@ class Registry:
         )
         return Path(local)
 
-    def load(self, name: str, ref: str, cache_dir: Path):  # type: ignore[no-untyped-def]
+    def load(self, name: str, ref: str, cache_dir: Path) -> tuple[BaseModel, VersionInfo]:
         """Download a version (once) and load it after verifying its manifest."""
         from askwell.models.base import load_model
 

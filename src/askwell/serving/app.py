@@ -92,7 +92,7 @@ class Guard:
         status = [500]
         responded = [False]
 
-        async def send_with_id(message: dict[str, Any]) -> None:
+        async def send_with_id(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
                 responded[0] = True

@@ -61,7 +61,6 @@ class FeatureMemo:
     def __init__(self, model: FeatureModel) -> None:
         self._model = model
         self._local = threading.local()
-        self.family = model.family  # type: ignore[misc]  # per instance: whatever it wraps
         self.meta = model.meta
         self.feature_names_ = model.feature_names_
 
@@ -81,6 +80,10 @@ class FeatureMemo:
         return dict(zip(self.feature_names_, x[0].tolist(), strict=True))
 
     # -- delegated ----------------------------------------------------------------
+    @property
+    def family(self) -> str:
+        return self._model.family
+
     def raw_from_matrix(self, x: np.ndarray) -> np.ndarray:
         return self._model.raw_from_matrix(x)
 

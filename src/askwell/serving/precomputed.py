@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +70,15 @@ class Precomputed:
 
 def _upsert(engine: Engine, rows: list[dict[str, Any]]) -> None:
     """Insert or replace (a reload of the same batch, or a newer one, wins)."""
+    insert: Callable[[sa.Table], Any]
     if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        insert = pg_insert
     elif engine.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        insert = sqlite_insert
     else:  # pragma: no cover - the project supports SQLite and PostgreSQL
         raise AskwellError(f"precomputed answers need SQLite or PostgreSQL, not {engine.dialect.name}")
     stmt = insert(precomputed)

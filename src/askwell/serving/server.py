@@ -62,7 +62,7 @@ def run_server(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000,
         s = service_settings(s, cache_secret=secrets.token_hex(32))
     configure_logging(log_level)
     os.environ.setdefault("ASKWELL_LOG_LEVEL", log_level)
-    common = {"host": host, "port": port, "log_level": log_level, "access_log": access_log,
+    common: dict[str, Any] = {"host": host, "port": port, "log_level": log_level, "access_log": access_log,
               "timeout_graceful_shutdown": 30, "proxy_headers": False}
     if workers <= 1:
         from askwell.serving.app import create_app

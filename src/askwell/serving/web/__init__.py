@@ -7,6 +7,7 @@ that serves the app under a path prefix.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def mount(app: Any, static_path: str = "/static") -> None:
     from fastapi.staticfiles import StaticFiles
 
     class Assets(StaticFiles):
-        def lookup_path(self, path: str):  # type: ignore[no-untyped-def]
+        def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
             if Path(path).suffix not in ASSET_SUFFIXES:
                 return "", None
             return super().lookup_path(path)
