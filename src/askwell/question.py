@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,36 @@ def is_frame(obj: Any) -> bool:
     not imported it holds no frame): the CLI's cold start stays free of pandas."""
     pandas = sys.modules.get("pandas")
     return pandas is not None and isinstance(obj, pandas.DataFrame)
+
+
+#: The most tags a question may carry (Stack Exchange allows 5; room for other sites).
+MAX_TAGS = 10
+MAX_TAG_CHARS = 64
+#: What separates tags as people write them: commas, semicolons, spaces (a tag never holds
+#: a space on Stack Exchange: they use hyphens), and the dumps' ``<a><b>`` / ``|a|b|``.
+_TAG_SEPARATORS = re.compile(r"[\s,;<>|]+")
+
+
+class TagError(ValueError):
+    """Tags that cannot belong to one question (too many, or one too long)."""
+
+
+def clean_tags(raw: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The one tag rule for the CLI, the API and batch: split, lower-case, capped.
+
+    ``raw`` is one string (``"stout, bottling"``, ``"stout bottling"``, ``"<stout><bottling>"``)
+    or a list of them (each split the same way). Raises :class:`TagError` past
+    :data:`MAX_TAGS` tags or :data:`MAX_TAG_CHARS` characters in one tag.
+    """
+    if raw is None:
+        return ()
+    items = [raw] if isinstance(raw, str) else list(raw)
+    tags = tuple(t for item in items for t in _TAG_SEPARATORS.split(str(item).lower()) if t)
+    if len(tags) > MAX_TAGS:
+        raise TagError(f"at most {MAX_TAGS} tags ({len(tags)} given)")
+    if any(len(t) > MAX_TAG_CHARS for t in tags):
+        raise TagError(f"a tag is at most {MAX_TAG_CHARS} characters")
+    return tags
 
 
 def questions_from_frame(frame: pd.DataFrame) -> list[Question]:

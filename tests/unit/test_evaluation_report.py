@@ -52,7 +52,7 @@ def test_report_holds_every_section(full_report):
 
 
 def test_report_is_strict_json(full_report):
-    from askwell.evaluation.commands import _json_safe
+    from askwell.plain import json_safe as _json_safe
 
     text = json.dumps(_json_safe(full_report), allow_nan=False)
     assert json.loads(text)["schema"] == "askwell.evaluation/1"

@@ -83,3 +83,21 @@ def test_the_families_implement_the_protocols_they_claim():
     for family in ("heuristic", "linear", "book-v1"):
         model = make_model(family)
         assert isinstance(model, Model) and not isinstance(model, FeatureModel), family
+
+
+# ---------------------------------------------------------------- plain data
+def test_json_safe_is_strict_json_and_rounds_only_when_asked():
+    import math
+
+    import pandas as pd
+
+    from askwell.plain import finite_or_none, json_safe
+
+    raw = {1: (np.int64(3), np.bool_(True)), "x": np.float64("nan"), "f": 1.23456789,
+           "arr": np.array([1.5, np.inf]), "t": pd.Timestamp("2020-01-02"), "nat": pd.NaT}
+    assert json_safe(raw, 6) == {"1": [3, True], "x": None, "f": 1.234568, "arr": [1.5, None],
+                                 "t": "2020-01-02T00:00:00", "nat": None}
+    assert json_safe({"f": 1.23456789})["f"] == 1.23456789
+    json.dumps(json_safe(raw), allow_nan=False)
+    assert [finite_or_none(v) for v in (None, math.nan, math.inf, "1", True, np.float32(2.5), 3)] == \
+        [None, None, None, None, None, 2.5, 3.0]

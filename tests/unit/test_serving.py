@@ -177,9 +177,21 @@ def test_cache_off_and_size_zero_never_hit(make_client: Any) -> None:
 
 
 def test_tags_may_be_a_comma_separated_string(make_client: Any) -> None:
+    from askwell.explain.inputs import read_question
+    from askwell.serving.schemas import AnalyzeRequest
+
+    # one rule for the API and the CLI: split on commas, semicolons, spaces, dump markers
+    for raw in ("stout, bottling", "Stout;bottling", "stout bottling", "<stout><bottling>",
+                ["stout", "bottling"]):
+        assert AnalyzeRequest(title="t", tags=raw).tags == ["stout", "bottling"], raw
+    assert read_question(title="t", body="b", tags="stout, bottling", site=None,
+                         file=None, stdin_text=None).tags == ("stout", "bottling")
     c = make_client()
-    resp = c.post("/v1/analyze", json={**GOOD, "tags": "stout, bottling"})
-    assert resp.status_code == 200
+    as_text = c.post("/v1/analyze", json={**GOOD, "tags": "stout, bottling"})
+    as_list = c.post("/v1/analyze", json={**GOOD, "tags": ["stout", "bottling"]})
+    assert as_text.status_code == 200 and as_text.json()["score"] == as_list.json()["score"]
+    too_many = c.post("/v1/analyze", json={**GOOD, "tags": " ".join(f"t{i}" for i in range(11))})
+    assert too_many.status_code == 422 and "at most 10 tags" in too_many.text
 
 
 # ---------------------------------------------------------------------- errors

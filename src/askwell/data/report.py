@@ -29,6 +29,7 @@ from askwell.data.splits import (
     TextIndex,
     make_split,
 )
+from askwell.plain import json_safe
 
 REPORT_VERSION = 1
 #: The splits whose leakage the report measures (random is the reference point).
@@ -115,28 +116,6 @@ _LENGTH_EDGES = [0, 10, 20, 35, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000
 
 
 # ---------------------------------------------------------------- helpers
-def _clean(value: Any) -> Any:
-    """Make a value JSON-ready: numpy scalars to Python, NaN/NaT to None."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_clean(v) for v in value.tolist()]
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating | float):
-        f = float(value)
-        return None if math.isnan(f) or math.isinf(f) else round(f, 6)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.isoformat()
-    if value is pd.NaT:
-        return None
-    return value
-
-
 def _share(num: float, den: float) -> float | None:
     return round(num / den, 4) if den else None
 
@@ -175,12 +154,14 @@ def _tags(tags: Any) -> list[str]:
 
 def _auc(good: np.ndarray, bad: np.ndarray) -> float | None:
     """P(feature of a good question > that of a bad one), ties counted half (Mann-Whitney)."""
+    from sklearn.metrics import roc_auc_score
+
     if len(good) == 0 or len(bad) == 0:
         return None
-    values = np.concatenate([good, bad])
-    ranks = pd.Series(values).rank(method="average").to_numpy()
-    u = ranks[: len(good)].sum() - len(good) * (len(good) + 1) / 2
-    return round(float(u / (len(good) * len(bad))), 4)
+    scores = np.nan_to_num(np.concatenate([good, bad]), posinf=np.finfo(float).max,
+                           neginf=-np.finfo(float).max)  # infinities keep their rank
+    labels = np.r_[np.ones(len(good)), np.zeros(len(bad))]
+    return round(round(float(roc_auc_score(labels, scores)), 12), 4)  # 12: drop float noise first
 
 
 # ---------------------------------------------------------------- sections
@@ -557,7 +538,7 @@ def build_report(
         "leakage": _leakage_section(frame, labels[label], index, label, seed, test_size),
     }
     report["findings"] = _findings(report)
-    return _clean(report)
+    return json_safe(report, 6)
 
 
 # ---------------------------------------------------------------- terminal

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from askwell.data.texts import frame_texts
 from askwell.errors import AskwellError
 
 DEFAULT_SPLIT = "time"
@@ -77,21 +78,6 @@ def _mix(x: np.ndarray) -> np.ndarray:
 def normalise_text(text: str) -> list[str]:
     """Lower-cased words, punctuation and spacing dropped."""
     return _WORD.findall(text.lower())
-
-
-def question_texts(frame: pd.DataFrame) -> list[str]:
-    """``title`` + body text of each row (body text derived from ``body_html`` if absent)."""
-    n = len(frame)
-    titles = frame["title"].fillna("").astype(str).tolist() if "title" in frame else [""] * n
-    if "body_text" in frame:
-        bodies = frame["body_text"].fillna("").astype(str).tolist()
-    elif "body_html" in frame:
-        from askwell.data.document import parse_html
-
-        bodies = [parse_html(b or "").text for b in frame["body_html"].fillna("").astype(str)]
-    else:
-        bodies = [""] * n
-    return [f"{t}\n{b}" for t, b in zip(titles, bodies, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -145,7 +131,7 @@ class TextIndex:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> TextIndex:
-        return cls.from_texts(question_texts(frame))
+        return cls.from_texts(frame_texts(frame))
 
     def take(self, rows: np.ndarray) -> TextIndex:
         """The index of a subset of rows (positions), in that order."""

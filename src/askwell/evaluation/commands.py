@@ -5,7 +5,6 @@ It returns an :class:`EvaluationRun`; :mod:`askwell.cli.evaluate` summarises it.
 from __future__ import annotations
 
 import json
-import math
 import re
 import time
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from askwell.evaluation.evaluate import (
     seen_question_ids,
 )
 from askwell.models.base import Model
+from askwell.plain import json_safe
 
 
 # ---------------------------------------------------------------- models
@@ -180,32 +180,16 @@ def _seen_ids(
     return seen_question_ids(other.model, frame, cache=splits)
 
 
-def _json_safe(value: Any) -> Any:
-    """NaN/inf -> None, numpy scalars -> Python, recursively (strict JSON)."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        try:
-            value = value.item()
-        except (ValueError, AttributeError):
-            return str(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def report_json(report: dict[str, Any]) -> Any:
     """The report as strict JSON values (what the JSON file holds)."""
-    return json.loads(json.dumps(_json_safe(report), allow_nan=False, default=str))
+    return json.loads(json.dumps(json_safe(report), allow_nan=False, default=str))
 
 
 def write_report(report: dict[str, Any], html_path: Path, json_path: Path) -> None:
     """Write the HTML and JSON files (parents created; each written atomically)."""
     from askwell.evaluation.html import render_html
 
-    for path, text in ((json_path, json.dumps(_json_safe(report), indent=1, allow_nan=False, default=str)),
+    for path, text in ((json_path, json.dumps(json_safe(report), indent=1, allow_nan=False, default=str)),
                        (html_path, render_html(report))):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")

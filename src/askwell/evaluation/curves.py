@@ -16,7 +16,6 @@ fold exactly as training does, so the numbers describe *this* model configuratio
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
@@ -25,6 +24,7 @@ import pandas as pd
 
 from askwell.evaluation.metrics import classification_metrics
 from askwell.models.base import BaseModel, FeatureModel, Model, clone
+from askwell.plain import finite_or_none
 
 LEARNING_FRACTIONS = (0.1, 0.25, 0.5)
 CV_METRICS = ("roc_auc", "pr_auc", "accuracy", "f1", "brier")
@@ -97,8 +97,8 @@ def learning_curve(
 def _point(fraction: float, n: int, tr: dict[str, Any], te: dict[str, Any], seconds: float) -> dict[str, Any]:
     return {
         "fraction": fraction, "n_train": n,
-        "train_roc_auc": _f(tr.get("roc_auc")), "held_out_roc_auc": _f(te.get("roc_auc")),
-        "train_brier": _f(tr.get("brier")), "held_out_brier": _f(te.get("brier")),
+        "train_roc_auc": finite_or_none(tr.get("roc_auc")), "held_out_roc_auc": finite_or_none(te.get("roc_auc")),
+        "train_brier": finite_or_none(tr.get("brier")), "held_out_brier": finite_or_none(te.get("brier")),
         "seconds": round(seconds, 2),
     }
 
@@ -187,7 +187,7 @@ def cross_validate(
         m = refit(model, train.iloc[inner.train], train.iloc[inner.test])
         te = classification_metrics(test["label"].to_numpy(), m.predict_proba(test), m.threshold)
         folds.append({"fold": i + 1, "n_train": len(train), "n_test": len(test), "skipped": False,
-                      **{key: _f(te[key]) for key in CV_METRICS},
+                      **{key: finite_or_none(te[key]) for key in CV_METRICS},
                       "seconds": round(time.perf_counter() - t0, 2)})
     summary = {}
     for key in CV_METRICS:
@@ -197,6 +197,3 @@ def cross_validate(
                             "min": float(vals.min()), "max": float(vals.max())}
     return {"kind": kind, "k": k, "folds": folds, "summary": summary}
 
-
-def _f(v: Any) -> float | None:
-    return None if v is None or not math.isfinite(float(v)) else float(v)

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from askwell.evaluation.metrics import univariate_auc
+from askwell.plain import finite_or_none
 
 LEAKAGE_AUC = 0.85
 
@@ -83,9 +84,9 @@ def leakage_alarm(
         best = max(seen) if seen else math.nan
         rows.append({
             "feature": name,
-            "auc_train": _f(auc),
-            "auc_held_out": _f(held) if held is not None else None,
-            "auc": _f(best),
+            "auc_train": finite_or_none(auc),
+            "auc_held_out": finite_or_none(held) if held is not None else None,
+            "auc": finite_or_none(best),
             "higher_means": None if good_mean is None or bad_mean is None or good_mean == bad_mean
             else ("good" if good_mean > bad_mean else "bad"),
             "mean_good": good_mean,
@@ -114,6 +115,3 @@ def _mean(x: np.ndarray) -> float | None:
     x = x[np.isfinite(x)]
     return float(x.mean()) if len(x) else None
 
-
-def _f(v: float | None) -> float | None:
-    return None if v is None or not math.isfinite(v) else float(v)

@@ -148,7 +148,7 @@ def univariate_auc(x: np.ndarray, y: np.ndarray) -> float:
     Missing values are ranked below every observed value (so "missing" can itself be the
     signal); a constant feature scores 0.5; NaN when ``y`` has a single class.
     """
-    from scipy.stats import rankdata
+    from sklearn.metrics import roc_auc_score
 
     y = np.asarray(y, dtype=int)
     x = np.asarray(x, dtype=float)
@@ -160,6 +160,5 @@ def univariate_auc(x: np.ndarray, y: np.ndarray) -> float:
     if not finite.any():
         return 0.5
     filled = np.where(finite, x, np.nanmin(np.where(finite, x, np.nan)) - 1.0)
-    ranks = rankdata(filled)
-    auc = (ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-    return float(max(auc, 1.0 - auc))
+    auc = float(roc_auc_score(y, filled))
+    return max(auc, 1.0 - auc)

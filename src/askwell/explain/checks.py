@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from askwell.features.signals import analyze_text
 from askwell.question import Question
@@ -102,7 +102,6 @@ def check_question(q: Question) -> CheckResult:
     if latin < 0.5 or (len(words) >= 8 and stops < 0.1):
         warnings.append("This does not look like English. askwell was trained on English questions, "
                         "so the score and suggestions are unreliable.")
-    edited = Question(title, body, q.tags, q.site, q.author_prior_questions,
-                      q.author_prior_answers, q.author_account_age_days)
+    edited = replace(q, title=title, body=body)
     return CheckResult(edited, warnings)
 

@@ -13,6 +13,7 @@ run (only those whose features pull the score down) and keeps only verified gain
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -85,11 +86,8 @@ class EditOperator:
 def replace(q: Question, field_name: FieldName, start: int, end: int, new: str) -> Question:
     text = q.title if field_name == "title" else q.body
     edited = text[:start] + new + text[end:]
-    if field_name == "title":
-        return Question(edited, q.body, q.tags, q.site, q.author_prior_questions,
-                        q.author_prior_answers, q.author_account_age_days)
-    return Question(q.title, edited, q.tags, q.site, q.author_prior_questions,
-                    q.author_prior_answers, q.author_account_age_days)
+    return dataclasses.replace(q, title=edited) if field_name == "title" \
+        else dataclasses.replace(q, body=edited)
 
 
 def _span(sig: Any) -> tuple[int, int] | None:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from askwell.errors import AskwellError
-from askwell.question import Question
+from askwell.question import Question, TagError, clean_tags
 
 MAX_FILE_BYTES = 1_000_000
 #: The fields a JSON question may have: the API's request fields (``AnalyzeRequest``, which
@@ -34,10 +35,11 @@ class InputError(AskwellError):
 
 
 def split_tags(raw: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
-    if raw is None:
-        return ()
-    items = raw if isinstance(raw, list | tuple) else re.split(r"[,\s]+", raw)
-    return tuple(t.strip().strip("<>|").lower() for t in items if t and t.strip().strip("<>|"))
+    """The one tag rule (:func:`askwell.question.clean_tags`), as an input error."""
+    try:
+        return clean_tags(raw)
+    except TagError as exc:
+        raise InputError(f"tags: {exc}") from exc
 
 
 def from_markdown(text: str) -> Question:
@@ -114,9 +116,9 @@ def read_question(
             raise InputError("give a question: --title and --body, --file q.md, or JSON on stdin")
         q = Question(title=title or "", body=body or "", tags=split_tags(tags), site=site)
     if tags is not None and file is not None:
-        q = Question(q.title, q.body, split_tags(tags), site or q.site)
+        q = replace(q, tags=split_tags(tags), site=site or q.site)
     elif site and not q.site:
-        q = Question(q.title, q.body, q.tags, site)
+        q = replace(q, site=site)
     return q
 
 

@@ -16,7 +16,6 @@ engine and the evaluation report use for full suggestions and importance.
 from __future__ import annotations
 
 import json
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -34,6 +33,7 @@ from askwell.models.artifacts import (
     verify_manifest,
     write_json,
 )
+from askwell.plain import finite_or_none  # noqa: F401 - re-exported (it used to live here)
 from askwell.question import Question, as_questions
 
 if TYPE_CHECKING:
@@ -497,6 +497,3 @@ def load_model(path: Path) -> BaseModel:
     except Exception as exc:
         raise ArtifactError(f"{path}: could not load the {family} model ({exc})") from exc
 
-
-def finite_or_none(value: float) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)

@@ -17,6 +17,7 @@ import numpy as np
 
 from askwell.models.base import FeatureModelBase, sigmoid
 from askwell.models.lgbm_native import NativeBooster
+from askwell.plain import finite_or_none
 from askwell.question import Question
 
 if TYPE_CHECKING:
@@ -182,19 +183,15 @@ def build_reference(x: pd.DataFrame, y: np.ndarray, sites: list[str | None]) -> 
         if site and len(rows) >= MIN_SITE_ROWS:
             typical[str(site)] = _medians(rows)
     q = x.quantile([0.01, 0.5, 0.99])
-    quantiles = {c: [_finite(v) for v in q[c].tolist()] for c in x.columns}
+    quantiles = {c: [finite_or_none(v) for v in q[c].tolist()] for c in x.columns}
     return {"typical": typical, "quantiles": quantiles, "rows": len(x)}
 
 
 MIN_SITE_ROWS = 30
 
 
-def _finite(v: float) -> float | None:
-    return None if v != v else float(v)  # NaN -> None (JSON)
-
-
 def _medians(frame: pd.DataFrame) -> dict[str, float | None]:
-    return {c: _finite(v) for c, v in frame.median().items()}
+    return {c: finite_or_none(v) for c, v in frame.median().items()}
 
 
 class FeaturesModel(FeatureModelBase):

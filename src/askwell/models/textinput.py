@@ -1,14 +1,6 @@
-"""The text a text model reads: title and the body's plain text (code kept, markup gone)."""
+"""The text a text model reads (kept here for the models; the code is in
+:mod:`askwell.data.texts`)."""
 
-from __future__ import annotations
+from askwell.data.texts import question_text, question_texts
 
-from askwell.data.document import parse_body
-from askwell.question import Question
-
-
-def question_text(question: Question) -> str:
-    return f"{question.title}\n{parse_body(question.body).text}"
-
-
-def question_texts(questions: list[Question]) -> list[str]:
-    return [question_text(q) for q in questions]
+__all__ = ["question_text", "question_texts"]

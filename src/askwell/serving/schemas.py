@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-MAX_TAGS = 10
-MAX_TAG_CHARS = 64
+from askwell.question import MAX_TAG_CHARS, MAX_TAGS, clean_tags
+
 #: Fields that are stored (prediction log, feedback) hold no control characters: PostgreSQL
 #: refuses NUL in text, and an identifier with control characters is no identifier.
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
@@ -46,13 +46,7 @@ class AnalyzeRequest(BaseModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: list[str] | str) -> list[str]:
-        items = v.replace(";", ",").split(",") if isinstance(v, str) else v
-        out = [t.strip().strip("<>|").lower() for t in items if t and t.strip().strip("<>|")]
-        if len(out) > MAX_TAGS:
-            raise ValueError(f"at most {MAX_TAGS} tags")
-        if any(len(t) > MAX_TAG_CHARS for t in out):
-            raise ValueError(f"a tag is at most {MAX_TAG_CHARS} characters")
-        return out
+        return list(clean_tags(v))
 
 
 class SuggestionOut(BaseModel):

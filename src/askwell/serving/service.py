@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import re
 import threading
 import time
@@ -22,6 +21,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from askwell.explain.schema import Analysis
+from askwell.plain import finite_or_none
 from askwell.question import Question
 from askwell.serving.cache import Cache, input_key
 from askwell.serving.lifecycle import ModelManager, Served
@@ -238,8 +238,8 @@ class AnalysisService:
                 "model_family": model["family"], "model_name": model["name"],
                 "model_version": model["version"], "dataset_id": model["dataset_id"],
                 "input_hash": key, "input_chars": len(question.title) + len(question.body),
-                "site": question.site, "score": _finite(payload["score"]),
-                "verdict": payload["verdict"], "confidence": _finite(payload["confidence"]),
+                "site": question.site, "score": finite_or_none(payload["score"]),
+                "verdict": payload["verdict"], "confidence": finite_or_none(payload["confidence"]),
                 "suggestions": [s["id"] for s in payload["suggestions"]],
                 "warnings": list(payload["warnings"]),
                 "fallback": payload["fallback"], "abstained": payload["abstained"],
@@ -293,6 +293,3 @@ def analysis_payload(a: Analysis) -> dict[str, Any]:
     d["score"] = float(d["score"])
     return d
 
-
-def _finite(v: Any) -> float | None:
-    return float(v) if isinstance(v, int | float) and math.isfinite(v) else None
