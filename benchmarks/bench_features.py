@@ -110,7 +110,7 @@ def group_costs(questions: list, rounds: int) -> dict[str, float]:
             analyses = [analyze_text(q) for q in questions]
             times.append(_timed(lambda a=analyses, c=chosen: [[s.compute(x) for s in c] for x in a]))
         out[f"group {group} ({len(chosen)} features)"] = _per_question_us(min(times), len(questions))
-    for stage in ("signals", "word_counts", "word_stats", "sentiment", "punctuation"):
+    for stage in ("signals", "word_counts", "word_stats", "punctuation"):
         times = []
         for _ in range(rounds):
             analyses = [analyze_text(q) for q in questions]
@@ -153,7 +153,9 @@ def _timed(fn) -> float:  # type: ignore[no-untyped-def]
 
 
 def alternatives(questions: list) -> dict[str, Any]:
-    """What textstat and vaderSentiment cost on the same prose, and how we agree with them."""
+    """What textstat and vaderSentiment cost on the same prose, how our reading ease agrees
+    with textstat's, and real VADER's compound score as a reference feature (the sentiment
+    feature was dropped for lack of signal). Both are in the ``bench`` extra only."""
     import textstat
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -166,20 +168,13 @@ def alternatives(questions: list) -> dict[str, Any]:
     vader_scores = [vader.polarity_scores(x)["compound"] for x in texts]
     vader_us = _per_question_us(time.perf_counter() - t, len(texts))
     t = time.perf_counter()
-    vader_500 = [vader.polarity_scores(x[:500])["compound"] for x in texts]
-    vader500_us = _per_question_us(time.perf_counter() - t, len(texts))
-    t = time.perf_counter()
     ts_ease = [textstat.flesch_reading_ease(x) for x in texts]
     textstat_us = _per_question_us(time.perf_counter() - t, len(texts))
-    ours = [features_for(a, names=["flesch_reading_ease", "sentiment"]) for a in analyses]
+    ours = [features_for(a, names=["flesch_reading_ease"]) for a in analyses]
     ease = np.asarray([o["flesch_reading_ease"] for o in ours])
-    senti = np.asarray([o["sentiment"] for o in ours])
     return {
         "vader_full_us": vader_us,
-        "vader_first500_us": vader500_us,
         "textstat_flesch_only_us": textstat_us,
-        "sentiment_corr_vs_vader": round(float(np.corrcoef(senti, vader_scores)[0, 1]), 3),
-        "sentiment_corr_vs_vader_first500": round(float(np.corrcoef(senti, vader_500)[0, 1]), 3),
         "reading_ease_corr_vs_textstat": round(float(np.corrcoef(ease, ts_ease)[0, 1]), 3),
     }, np.asarray(vader_scores), np.asarray(ts_ease)
 
@@ -290,7 +285,8 @@ def main() -> None:
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})
-    from askwell.features import compute_features, feature_names, warm_up
+    from askwell.features import compute_features, feature_names
+    from askwell.features.readability import warm_up
     from askwell.question import questions_from_frame
 
     frame = _frame()

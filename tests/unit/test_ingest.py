@@ -269,6 +269,25 @@ def test_meta_site_kind():
     assert site_kind("metal.stackexchange.com") == "main"
 
 
+def test_the_meta_rule_is_the_same_in_sql_python_and_the_feature():
+    import duckdb
+
+    from askwell.data.sitekind import site_kind, site_kind_sql
+    from askwell.features import features_for
+    from askwell.question import Question
+
+    names = ["beer.meta.stackexchange.com", "meta.mathoverflow.net", "metal.stackexchange.com",
+             "Beer.META.StackExchange.com", "meta", "metameta.net", "beer.stackexchange.com"]
+    con = duckdb.connect()
+    sql = [r[0] for r in con.execute(
+        f"SELECT {site_kind_sql('s')} FROM unnest($names) AS t(s)", {"names": names}).fetchall()]
+    python = [site_kind(n) for n in names]
+    assert sql == python == ["meta", "meta", "main", "meta", "meta", "main", "main"]
+    feature = [features_for(Question("t", "b", site=n), names=["site_is_meta"])["site_is_meta"]
+               for n in names]
+    assert feature == [1.0 if k == "meta" else 0.0 for k in python]
+
+
 @pytest.mark.parametrize(
     ("raw", "tags"),
     [("<a><b-c><c#>", ["a", "b-c", "c#"]), ("|a|b-c|c#|", ["a", "b-c", "c#"]), ("", []),

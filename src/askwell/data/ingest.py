@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 from askwell.data import dumpfiles
 from askwell.data.document import parse_html
 from askwell.data.dumpfiles import DumpError, ReadStats, SiteSource
+from askwell.data.sitekind import site_kind, site_kind_sql
 from askwell.data.store import Dataset, DatasetStore
 
 #: Bump when the dataset's columns or their meaning change: it is part of the dataset id.
@@ -137,12 +138,6 @@ class IngestResult:
         for s in self.sites:
             total.update(s.rejected)
         return total
-
-
-def site_kind(site: str) -> str:
-    """``meta`` for a site's meta site (``x.meta.stackexchange.com``, ``meta.x.net``)."""
-    parts = site.lower().split(".")
-    return "meta" if "meta" in parts else "main"
 
 
 def parse_tags(raw: str | None) -> list[str]:
@@ -534,14 +529,13 @@ users AS (SELECT site, user_id, min(creation_date) AS created
 SELECT
   q.site,
   q.post_id,
-  CASE WHEN list_contains(string_split(lower(q.site), '.'), 'meta') THEN 'meta' ELSE 'main' END
-    AS site_kind,
+  {site_kind} AS site_kind,
   q.site || ':' || CAST(q.post_id AS VARCHAR) AS question_id,
   CAST(q.creation_date AS TIMESTAMP) AS creation_date,
   CAST(q.closed_date AS TIMESTAMP) AS closed_date,
   CASE
     WHEN q.closed_date IS NULL THEN NULL
-    WHEN dup.post_id IS NOT NULL OR hist.last_close_comment IN ('1', '101') THEN 'duplicate'
+    WHEN dup.post_id IS NOT NULL OR hist.last_close_comment IN ({duplicate_reasons}) THEN 'duplicate'
     WHEN hist.last_close_comment IS NOT NULL OR has_hist.site IS NOT NULL THEN 'other'
     ELSE 'unknown'
   END AS close_reason,
@@ -661,7 +655,11 @@ def _outcomes(staging: Path, files: list[Path], out_file: Path, memory_limit: st
     parts = [_ORDERED_QUESTIONS.format(files=_sql_list(ordered))] if ordered else []
     if unordered:
         parts.append(_UNORDERED_QUESTIONS.format(files=_sql_list(unordered)))
-    sql = _OUTCOMES_SQL.format(staging=staging.as_posix(), questions=" UNION ALL ".join(parts))
+    sql = _OUTCOMES_SQL.format(
+        staging=staging.as_posix(), questions=" UNION ALL ".join(parts),
+        site_kind=site_kind_sql("q.site"),
+        duplicate_reasons=", ".join(f"'{r}'" for r in DUPLICATE_CLOSE_REASONS),
+    )
     con = duckdb.connect(config={"memory_limit": memory_limit, "threads": 1,
                                  "temp_directory": str(staging / "duck-tmp")})
     try:

@@ -10,8 +10,8 @@
   outside code, shouting... with character offsets, for suggestions.
 - :func:`writing_stats` gives the statistics shown next to a score.
 
-Heavy resources (CMU syllable dictionary, VADER lexicon) load on first use or with
-:func:`warm_up`, never at import.
+Heavy resources (the CMU syllable dictionary) load on first use, never at import; the
+service's canary analyses at model load pay for that before the first request.
 """
 
 from askwell.features.registry import (
@@ -24,7 +24,6 @@ from askwell.features.registry import (
     features_for,
     get_spec,
     specs,
-    warm_up,
     writing_stats,
 )
 from askwell.features.signals import (
@@ -54,6 +53,5 @@ __all__ = [
     "find_signals",
     "get_spec",
     "specs",
-    "warm_up",
     "writing_stats",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from askwell.data.sitekind import is_meta_site
 from askwell.features.signals import TextAnalysis
 from askwell.features.spec import FeatureSpec, feature, signal_count
 
@@ -12,7 +13,7 @@ def _site_is_meta(a: TextAnalysis) -> float:
     site = a.question.site
     if not site:
         return math.nan
-    return 1.0 if "meta" in site.lower().split(".") else 0.0
+    return 1.0 if is_meta_site(site) else 0.0
 
 
 SPECS: tuple[FeatureSpec, ...] = (

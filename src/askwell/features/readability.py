@@ -65,7 +65,8 @@ def syllables(word: str) -> int:
 
 
 def warm_up() -> None:
-    """Load the syllable dictionaries now (call at service start, not at import)."""
+    """Load the syllable dictionaries now (benchmarks time it apart; the service pays it in
+    its canary analyses at model load)."""
     _cmu_syllables()
     _pyphen()
 

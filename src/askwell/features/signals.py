@@ -360,7 +360,7 @@ class TextAnalysis:
     for), the code and error messages pasted outside a block, the prose (all code
     blanked), the words of the title and of the prose, and the body's sentences. Lazy
     (computed on first use, then kept): word counts, part-of-speech class counts,
-    syllables, signals, punctuation counts, sentiment.
+    syllables, signals, punctuation counts.
     """
 
     def __init__(self, question: Question) -> None:
@@ -420,12 +420,6 @@ class TextAnalysis:
     @property
     def syllable_count(self) -> int:
         return self.word_stats.syllables
-
-    @cached_property
-    def sentiment(self) -> float:
-        from askwell.features.sentiment import compound
-
-        return compound(self.words)
 
     @cached_property
     def punctuation(self) -> dict[str, int]:

@@ -20,7 +20,7 @@ GROUPS: tuple[str, ...] = ("structure", "context", "readability", "tone", "vocab
 #: - ``ratio``: a share in [0, 1].
 #: - ``rate``: occurrences per 1,000 characters of prose.
 #: - ``flag``: 0.0 or 1.0.
-#: - ``score``: a formula's value (reading ease, grade, sentiment), see its range.
+#: - ``score``: a formula's value (reading ease, grade), see its range.
 KINDS: tuple[str, ...] = ("count", "ratio", "rate", "flag", "score")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -1,14 +1,10 @@
-"""Tone: greetings, thanks, urgency, begging, shouting and sentiment."""
+"""Tone: greetings, thanks, urgency, begging and shouting."""
 
 from __future__ import annotations
 
 from askwell.features.spec import FeatureSpec, feature, signal_count
 
 SPECS: tuple[FeatureSpec, ...] = (
-    feature("sentiment", "Sentiment", "tone",
-            "VADER-lexicon compound sentiment of the title and prose, -1 (negative) to +1 "
-            "(positive); simplified rules, see askwell.features.sentiment.",
-            lambda a: a.sentiment, kind="score", low=-1.0, high=1.0),
     feature("greetings", "Greetings", "tone", "\"Hi\", \"Hello\", \"Dear all\", \"Good morning\".",
             signal_count("greeting"), direction=-1, unit="phrases", signal="greeting"),
     feature("thanks", "Thanks", "tone",
