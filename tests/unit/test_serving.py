@@ -130,8 +130,10 @@ def test_analyze_returns_the_contract_with_offsets_into_the_text_sent(make_clien
     assert resp.status_code == 200
     a = resp.json()
     assert a["request_id"] == resp.headers["x-request-id"]
-    assert set(a) >= {"score", "verdict", "confidence", "threshold", "stats", "suggestions", "model",
-                      "warnings", "low_confidence", "fallback", "abstained", "cached", "latency_ms"}
+    from askwell.serving.schemas import AnalyzeResponse
+
+    # the documented response model is the contract: every field typed, nothing undocumented
+    assert AnalyzeResponse.model_validate(a).model_dump(mode="json") == a
     assert 0 <= a["score"] <= 1 and a["verdict"] in {"strong", "fine", "at_risk", "likely_closed"}
     assert a["model"] == {"family": "features", "name": "toy", "version": "1", "dataset_id": "toyworld"}
     assert a["cached"] is False and a["fallback"] is False and a["latency_ms"] > 0
@@ -254,6 +256,7 @@ def test_non_english_runs_but_abstains_with_only_sure_fixes(make_client: Any) ->
                 "und wie kann ich das verhindern? Bitte helft mir!!!"}).json()
     assert a["abstained"] is True and a["low_confidence"] is True
     assert any("English" in w for w in a["warnings"])
+    assert a["suggestions"], "the sure fixes (the '!!!') are kept when abstaining"
     assert all(s["mechanical"] and s["severity"] in ("high", "medium") for s in a["suggestions"])
     assert metric(c, "askwell_abstentions_total", reason="non_english") == 1
 
@@ -282,6 +285,7 @@ def test_low_confidence_abstains_keeping_stats(make_client: Any) -> None:
     a = c.post("/v1/analyze", json=WEAK).json()
     assert a["abstained"] is True and a["stats"]["words"] > 0
     assert any("not confident" in w for w in a["warnings"])
+    assert a["suggestions"], "the sure fixes of the weak question are kept when abstaining"
     assert all(s["mechanical"] for s in a["suggestions"])
 
 
