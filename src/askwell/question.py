@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,7 +47,7 @@ class Question:
         )
 
 
-def is_frame(obj: Any) -> bool:
+def is_frame(obj: Any) -> TypeGuard[pd.DataFrame]:
     """Whether ``obj`` is a pandas DataFrame, without importing pandas (a process that has
     not imported it holds no frame): the CLI's cold start stays free of pandas."""
     pandas = sys.modules.get("pandas")

@@ -67,7 +67,7 @@ class NativeBooster:
     ``feature_importance``; the subset of :class:`lightgbm.Booster` askwell uses."""
 
     def __init__(self, handle: ctypes.c_void_p, num_iterations: int) -> None:
-        self._handle = handle
+        self._handle: ctypes.c_void_p | None = handle
         self.num_iterations = num_iterations
         self._names = self._feature_names()
 
@@ -103,7 +103,7 @@ class NativeBooster:
         size = 256
         while True:
             buffers = [ctypes.create_string_buffer(size) for _ in range(n)]
-            pointers = (ctypes.c_char_p * n)(*map(ctypes.addressof, buffers))
+            pointers = (ctypes.c_char_p * n)(*(ctypes.c_char_p(ctypes.addressof(b)) for b in buffers))
             out_len, needed = ctypes.c_int(0), ctypes.c_size_t(0)
             _check(_lib().LGBM_BoosterGetFeatureNames(
                 self._handle, ctypes.c_int(n), ctypes.byref(out_len), ctypes.c_size_t(size),
