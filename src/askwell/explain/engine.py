@@ -28,6 +28,7 @@ from askwell.question import Question
 
 if TYPE_CHECKING:
     from askwell.features.signals import TextAnalysis
+    from askwell.features.spec import FeatureSpec
 
 #: A suggestion must raise the score by at least this much (a probability difference) to
 #: be shown; below it the change is noise.
@@ -47,7 +48,7 @@ def _overlap(a: Candidate, b: Candidate) -> bool:
     return any(s < f and t < e for s, e in a.changed() for t, f in b.changed())
 
 
-def _model_specs(names: Sequence[str]) -> list[object] | None:
+def _model_specs(names: Sequence[str]) -> list[FeatureSpec] | None:
     """The specs of a feature model's inputs, in its order (None when a name is unknown)."""
     from askwell.features.registry import REGISTRY
 
@@ -81,7 +82,8 @@ class _Guard:
             body = self.text.question.body or ""
             seeds = code_seeds(self.text.signals)
             errors = [(s.source_start, s.source_end) for s in self.text.body_signals
-                      if s.kind == "error_outside_code" and s.source_start is not None]
+                      if s.kind == "error_outside_code" and s.source_start is not None
+                      and s.source_end is not None]
             self._protected = [*code_regions(body, seeds), *seeds, *errors]
         return self._protected
 
@@ -222,7 +224,8 @@ class Analyzer:
         rows = np.repeat(x0, len(pairs) + 1, axis=0)
         edited_idx = [i for i, (_, c, _) in enumerate(pairs) if c.edited is not None]
         if edited_idx:
-            rows[[i + 1 for i in edited_idx]] = self._matrix([pairs[i][2] for i in edited_idx])
+            rows[[i + 1 for i in edited_idx]] = self._matrix(
+                [a for i in edited_idx if (a := pairs[i][2]) is not None])
         for i, (_, c, _) in enumerate(pairs):
             for name, value in (c.overrides or {}).items():
                 if name in self._index:

@@ -22,9 +22,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
+from typing import TYPE_CHECKING
 
 from askwell.data.document import looks_like_html
 from askwell.features import signals as sig
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 #: Lines that read as code though the feature detector gives them no weight: an import,
 #: a block header, a closing bracket.
@@ -167,7 +171,7 @@ def _merged(regions: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 # -- Markdown ------------------------------------------------------------------------
 @lru_cache(maxsize=1)
-def _md():  # type: ignore[no-untyped-def]
+def _md() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     return MarkdownIt("commonmark", {"html": False}).enable("table")

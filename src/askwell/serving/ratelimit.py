@@ -71,7 +71,7 @@ class RateLimiter:
         from limits.aio.strategies import MovingWindowRateLimiter
         from limits.storage import storage_from_string
 
-        options = {"implementation": "redispy", "socket_timeout": 0.25,
+        options: dict[str, Any] = {"implementation": "redispy", "socket_timeout": 0.25,
                    "socket_connect_timeout": 0.25} if self.shared else {}
         storage = storage_from_string(self.storage_spec, key_prefix="askwell-rate", **options)
         self._limiter = MovingWindowRateLimiter(storage)
