@@ -203,10 +203,10 @@ def _row(item: Item, key: str, model_key: str, payload: dict[str, Any], *, full:
         "title": item.question.title[:300],
         "input_hash": key,
         "model_key": model_key,
-        "score": float(payload["score"]),
+        "score": _num(payload.get("score")),
         "verdict": payload["verdict"],
-        "confidence": float(payload["confidence"]),
-        "threshold": float(payload["threshold"]),
+        "confidence": _num(payload.get("confidence")),
+        "threshold": _num(payload.get("threshold")),
         "abstained": bool(payload.get("abstained")),
         "low_confidence": bool(payload.get("low_confidence")),
         "fallback": bool(payload.get("fallback")),
@@ -218,3 +218,8 @@ def _row(item: Item, key: str, model_key: str, payload: dict[str, Any], *, full:
         "author_context": item.author_context,
         "payload": json.dumps(payload, separators=(",", ":"), allow_nan=False) if full else None,
     }
+
+
+def _num(v: Any) -> float | None:
+    """A float, or None where the answer has none (a question the filter sends back)."""
+    return None if v is None else float(v)

@@ -13,8 +13,9 @@ from typing import Any
 from askwell.batch.output import part_files, read_manifest
 from askwell.errors import AskwellError
 
-#: Verdicts that put a question in the queue, worst first.
-NEEDS_HELP = ("likely_closed", "at_risk")
+#: Verdicts that put a question in the queue (``not_ready``: the filtering model sent it
+#: back; it has no score and comes first).
+NEEDS_HELP = ("not_ready", "likely_closed", "at_risk")
 
 
 def _connect(out: Path) -> tuple[Any, dict[str, Any]]:
@@ -41,8 +42,8 @@ def _connect(out: Path) -> tuple[Any, dict[str, Any]]:
 _QUEUE = """
     SELECT id, site, title, score, verdict, top_suggestion, top_suggestion_message, top_gain
     FROM scored
-    WHERE verdict IN ('likely_closed', 'at_risk') AND NOT abstained {site}
-    ORDER BY score ASC, id ASC
+    WHERE verdict IN ({needs}) AND NOT abstained {site}
+    ORDER BY score ASC NULLS FIRST, id ASC
 """
 
 
@@ -64,7 +65,7 @@ def build_report(out: Path, *, top: int = 20, site: str | None = None,
                    count(*) FILTER (WHERE abstained) AS abstained
             FROM scored WHERE true {where}
             GROUP BY 1 ORDER BY questions DESC, site""", params).df()
-        queue_sql = _QUEUE.format(site=where)
+        queue_sql = _QUEUE.format(site=where, needs=", ".join(f"'{v}'" for v in NEEDS_HELP))
         queue = con.execute(queue_sql + " LIMIT $top", {**params, "top": int(top)}).df()
         queued = con.execute(f"SELECT count(*) FROM ({queue_sql})", params).fetchone()[0]
         exported = None

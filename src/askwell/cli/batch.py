@@ -103,8 +103,8 @@ def report(
               "abstained", title=f"scores per site ({escape(rep['model']['name'])} "
                                  f"v{escape(rep['model']['version'])})")
     for s in rep["sites"]:
-        t.add_row(escape(str(s["site"])), f"{s['questions']:,}", f"{s['mean_score']:.0%}",
-                  f"{s['median']:.0%}", *(f"{s[k]:,}" for k in ("strong", "fine", "at_risk",
+        t.add_row(escape(str(s["site"])), f"{s['questions']:,}", _pct(s["mean_score"]),
+                  _pct(s["median"]), *(f"{s[k]:,}" for k in ("strong", "fine", "at_risk",
                                                                "likely_closed", "abstained")))
     con.print(t)
     q = Table("#", "score", "verdict", "site", "question", "top suggestion",
@@ -112,9 +112,13 @@ def report(
     for i, r in enumerate(rep["queue"], 1):
         sugg = r["top_suggestion_message"] or ("(run with --suggestions)" if not rep["suggestions"]
                                                else "(none raises the score)")
-        q.add_row(str(i), f"{r['score']:.0%}", r["verdict"].replace("_", " "), escape(str(r["site"])),
+        q.add_row(str(i), _pct(r["score"]), r["verdict"].replace("_", " "), escape(str(r["site"])),
                   escape(f"{r['id']}: {r['title']}"), escape(sugg))
     con.print(q)
     if rep["csv"]:
         con.print(f"queue exported: {escape(rep['csv']['path'])} ({rep['csv']['rows']:,} rows)",
                   highlight=False)
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.0%}"
