@@ -53,22 +53,31 @@ class JobOptions:
 
 # ---------------------------------------------------------------------- the model
 def resolve_model(settings: Any, spec: str | None, path: Path | None) -> ModelHandle:
-    """The model the job uses, through the one resolver the CLI and the service use; the
-    handle names its verified folder (registry versions are downloaded once, as for serving)."""
-    from askwell.registry.mlflow_registry import MODEL_ARTIFACT_DIR
-    from askwell.registry.resolve import load_for_use
+    """The model the job uses, through the one resolver (:func:`askwell.registry.resolve.
+    resolve_model`). Nothing named: the model ``askwell serve`` would serve (its settings,
+    else this home's champion, else the packaged one), so the output matches the service.
+    The handle names the verified folder the workers load (registry versions are downloaded
+    once into the home's model cache)."""
+    from askwell.models.spec import ModelSpec, ModelSpecError
+    from askwell.registry.resolve import resolve_model as resolve
+    from askwell.serving.commands import choose_model
     from askwell.serving.config import service_settings
 
     s = service_settings(settings)
-    _model, ref = load_for_use(s, spec, path, s.tracking_uri)
-    if path is not None:
-        folder = Path(path).resolve()
-    elif spec:
-        folder = (s.home / "model-cache" / ref.name / ref.version / MODEL_ARTIFACT_DIR).resolve()
-    else:
-        from askwell.models.default import default_model_dir
-
-        folder = default_model_dir().resolve()
+    try:
+        if path is not None or spec is not None:
+            wanted = ModelSpec.parse(spec, path=path)
+        else:
+            choice = choose_model(s, None, None)
+            if choice.model_path is not None or (choice.model is None and s.model_path is not None):
+                wanted = ModelSpec.folder(choice.model_path or s.model_path)
+            else:
+                wanted = ModelSpec.parse(choice.model or s.model)
+    except ModelSpecError as exc:
+        raise AskwellError(f"--model: {exc}") from exc
+    resolved = resolve(s, wanted, s.tracking_uri)
+    ref = resolved.ref
+    folder = Path(resolved.path).resolve()
     return ModelHandle(path=str(folder), manifest_sha256=manifest_digest(folder),
                        family=ref.family, name=ref.name, version=str(ref.version),
                        dataset_id=ref.dataset_id, ood_threshold=s.ood_threshold,
