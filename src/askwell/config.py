@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         default="256MB", description="Upper bound for DuckDB during ingest joins."
     )
     ingest_batch_rows: int = Field(default=5000, ge=100, le=1_000_000)
+    question_filter: str = Field(
+        default="default",
+        description="The filtering model in front of the main model: 'default' (the packaged "
+                    "one), 'off', or a filter folder (askwell filter train --out).",
+    )
 
     @property
     def datasets_dir(self) -> Path:

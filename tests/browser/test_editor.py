@@ -11,8 +11,8 @@ import pytest
 
 from tests.browser.live import LiveServer, wait_until
 
-WEAK_TITLE = "urgent help 😀"
-WEAK_BODY = "pls help 🐍 my code dont work!!!"
+WEAK_TITLE = "urgent help with code 😀"
+WEAK_BODY = "Pls help 🐍 my code dont work!!! It crashes"
 
 
 def type_question(page: Any, title: str, body: str, tags: str = "") -> None:
@@ -124,7 +124,7 @@ def test_weak_question_gets_suggestions_an_applied_fix_raises_the_score_and_feed
 
 def test_markup_in_the_title_is_rendered_as_text_never_as_an_element(page: Any) -> None:
     evil = "<img src=x onerror=alert(1)> urgent help"
-    body = "pls help <script>alert(2)</script> my code dont work!!!"
+    body = "pls help <script>alert(2)</script> my code dont work!!! It crashes every time."
     type_question(page, evil, body)
     payload = wait_for_analysis_of(page, evil, body)
 

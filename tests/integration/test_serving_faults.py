@@ -68,7 +68,7 @@ def test_nul_in_stored_fields_is_a_clear_422_and_poisons_nothing(postgres_url: s
         bad = c.post("/v1/analyze", json={"title": "How do I fix my flat beer?", "body": "I bottled it two "
                                           "weeks ago and it is still flat.", "site": "a\u0000b"})
         assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
-        ids = [c.post("/v1/analyze", json={**WEAK, "title": f"urgent help {i}"}).json()["request_id"]
+        ids = [c.post("/v1/analyze", json={**WEAK, "title": f"urgent help with code {i}"}).json()["request_id"]
                for i in range(20)]
         for field in ("comment", "suggestion_id"):
             resp = c.post("/v1/feedback", json={"request_id": ids[0], "kind": "helpful", field: "x\u0000y"})

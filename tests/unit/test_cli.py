@@ -137,10 +137,11 @@ def test_version():
 
 
 # ---------------------------------------------------------------- input
-def _analyze(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _analyze(*args: str, stdin: str | None = None,
+             **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "askwell.cli", "analyze", *args], input=stdin,
                           capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "COLUMNS": "200"})
+                          env={**os.environ, "COLUMNS": "200", **env})
 
 
 MARKDOWN = """# URGENT help with python
@@ -183,14 +184,19 @@ def test_user_text_is_escaped_and_the_score_is_a_percentage(tmp_path):
     the editor's ("39%"), not 0.39."""
     question = tmp_path / "q.md"
     question.write_text(MARKDOWN)
-    out = _analyze("--file", str(question))
+    # the filtering model finds this junk not ready (no score, no suggestions); without it
+    # the model scores it and the suggestion table quotes the code
+    out = _analyze("--file", str(question), ASKWELL_QUESTION_FILTER="off")
     assert out.returncode == 0, out.stderr
     assert "df[i]['name']" in out.stdout
-    first = out.stdout.splitlines()[0]
-    assert re.match(r"score \d{1,3}%  verdict ", first), first
-    assert "passes at 9" in first  # the threshold on the same scale
-    payload = json.loads(_analyze("--file", str(question), "--json").stdout)
-    assert f"score {round(payload['score'] * 100)}%" in first
+    first, second = out.stdout.splitlines()[:2]
+    assert re.match(r"\d{1,3}% likely to be well received", first), first
+    assert "passes at 9" in second  # the threshold on the same scale
+    payload = json.loads(_analyze("--file", str(question), "--json",
+                                  ASKWELL_QUESTION_FILTER="off").stdout)
+    assert first.startswith(f"{round(payload['score'] * 100)}% likely")
+    gated = json.loads(_analyze("--file", str(question), "--json").stdout)
+    assert gated["verdict"] == "not_ready" and gated["filter"]["model"].startswith("askwell-filter")
 
 
 # ---------------------------------------------------------------- serve after quickstart

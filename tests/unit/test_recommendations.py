@@ -185,34 +185,46 @@ def test_linear_models_get_mechanical_suggestions_only() -> None:
 
 
 # -- bad input --------------------------------------------------------------------------
+#: Over 30,000 characters of varied English prose (made-up words between stop words).
+_SYLLABLES = ("bra", "cli", "fro", "gna", "hu", "ve", "po", "ta", "ki", "mu", "se", "lo")
+LONG_VARIED_BODY = " ".join(
+    f"the {a}{b}{c} is not what I {c}{b}{a} with it." for a in _SYLLABLES for b in _SYLLABLES
+    for c in _SYLLABLES)
 @pytest.mark.parametrize(
-    ("title", "body", "code", "warning"),
+    ("title", "body", "code", "action", "words"),
     [
-        ("", "", "empty", None),
-        ("   ", "\n\t ", "empty", None),
-        ("t", "\x00\x01\x02\x03binary" * 20, "binary", None),
-        ("Why is my beer flat?", "word " * 40_000, None, "30,000"),
-        ("Why?", "<p>I tried ice.</p><script>alert(1)</script>", None, "Scripts"),
+        ("", "", "empty", "not_ready", "empty"),
+        ("   ", "\n\t ", "empty", "not_ready", "empty"),
+        ("t", "\x00\x01\x02\x03binary" * 20, "binary", "decline", "binary"),
+        ("Why?", "I tried ice and it did not help at all.", "title_too_short", "not_ready", "15"),
+        ("Why is my beer flat?", "Too flat.", "body_too_short", "not_ready", "30"),
+        ("Why is my beer flat?", LONG_VARIED_BODY, "truncated", "warn", "30,000"),
+        ("Why is my beer flat?", "word " * 6_000, "repetitive", "not_ready", "repeats"),
+        ("Why is my beer flat?", "<p>I tried ice.</p><script>alert(1)</script><p>No luck with it, "
+         "the beer is still flat.</p>",
+         "scripts_ignored", "warn", "Scripts"),
         ("Warum ist mein Bier schal?", "Ich habe ein Problem mit meinem Bier und weiß nicht, was ich tun soll.",
-         None, "English"),
-        ("Why?", "<pre><code>x = 1\ny = 2</code></pre>", None, "only code"),
-        ("Why does this fail?", "x = load()\ny = x.parse()\nprint(y)", None, "only code"),  # pasted
+         "not_english", "not_ready", "English"),
+        ("Why does this fail?", "<pre><code>total = load_rows()\ncount = len(total)\nprint(count)</code></pre>",
+         "only_code", "warn",
+         "only code"),
+        ("Why does this fail?", "x = load()\ny = x.parse()\nprint(y)", "only_code", "warn", "only code"),
     ],
 )
-def test_bad_input_gets_a_specific_message(title: str, body: str, code: str | None, warning: str | None) -> None:
+def test_bad_input_gets_a_specific_message(title: str, body: str, code: str, action: str,
+                                           words: str) -> None:
     result = check_question(Question(title, body))
-    if code:
-        assert result.code == code and result.error
-    else:
-        assert result.ok
-        assert any(warning in w for w in result.warnings), result.warnings
+    finding = next(f for f in result.findings if f.code == code)
+    assert finding.action == action and words in finding.message
+    assert result.action == action  # nothing more serious was found
+    assert result.ok == (action in ("warn", "abstain"))
 
 
 def test_long_body_is_truncated_and_still_analysed(analyzer: Analyzer) -> None:
     checked = check_question(Question("Why is my beer flat?", "flat beer " * 20_000))
     assert len(checked.question.body) == 30_000
-    result = analyzer.analyze(checked.question, warnings=checked.warnings)
-    assert result.low_confidence and np.isfinite(result.score)
+    result = analyzer.analyze(checked.question, warnings=checked.warnings, text=checked.text)
+    assert result.low_confidence and result.score is not None and np.isfinite(result.score)
 
 
 def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -238,7 +250,7 @@ def test_cli_json_output_is_machine_readable(model_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
-        (["--title", "", "--body", "  "], None, "empty"),
+        (["--title", "Why?", "--body", "\x01\x02\x03\x04binary" * 20], None, "binary"),
         ([], '{"title": 5}', "must be a string"),
         ([], "not json", "not valid JSON"),
     ],
@@ -248,6 +260,17 @@ def test_cli_bad_input_is_one_clear_line(model_dir: Path, args: list[str], stdin
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_cli_says_an_empty_question_is_not_ready_and_what_to_do(model_dir: Path) -> None:
+    out = _cli("analyze", "--model-path", str(model_dir), "--title", "", "--body", "  ", "--json")
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["verdict"] == "not_ready" and payload["score"] is None
+    assert payload["filter"]["reason"] == "empty" and "Write a title" in payload["filter"]["advice"]
+    shown = _cli("analyze", "--model-path", str(model_dir), "--title", "How do I brew beer?",
+                 "--body", "")
+    assert shown.returncode == 0 and "not ready" in shown.stdout and "no body" in shown.stdout
 
 
 def test_cli_refuses_a_corrupt_model(model_dir: Path, tmp_path: Path) -> None:

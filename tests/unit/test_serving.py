@@ -24,10 +24,9 @@ from askwell.explain.schema import ModelRef
 from askwell.models.base import make_model
 from askwell.serving.app import create_app
 from askwell.serving.config import ServiceSettings
-from askwell.serving.lifecycle import wrap_model
 from tests.worlds import make_questions
 
-WEAK = {"title": "urgent help", "body": "pls help my code dont work!!! thanks in advance", "tags": []}
+WEAK = {"title": "urgent help with my code", "body": "pls help my code dont work!!! thanks in advance", "tags": []}
 GOOD = {
     "title": "How do I keep stout from going flat after two weeks?",
     "body": "<p>I brew stout at home and store it at 12C. After about two weeks it loses "
@@ -48,7 +47,7 @@ def toy_model() -> Any:
 
 def analyzer_for(model: Any, version: str = "1", name: str = "toy") -> Analyzer:
     ref = ModelRef(family=model.family, name=name, version=version, dataset_id="toyworld")
-    return Analyzer(wrap_model(model), ref)
+    return Analyzer(model, ref)
 
 
 class VersionedLoader:
@@ -235,47 +234,68 @@ def test_invalid_json_is_422(make_client: Any) -> None:
     assert_error(resp, 422, "invalid_request")
 
 
-@pytest.mark.parametrize(("payload", "code", "words"), [
-    ({"title": "", "body": "   \n "}, "empty", "empty"),
-    ({"title": "help", "body": "\x00\x01\x02\x03\x04\x05 binary \x06\x07\x08" * 20}, "binary", "binary"),
-    ({"title": "", "body": "@#$%^&*()_+{}|:<>?~!@#$%^&*()_+{}|:<>?~ 1234567890"}, "not_text", "words"),
-])
-def test_unusable_input_is_declined_with_a_specific_message(
-        make_client: Any, payload: dict[str, str], code: str, words: str) -> None:
+def test_binary_input_is_declined_with_a_specific_message(make_client: Any) -> None:
     c = make_client()
-    err = assert_error(c.post("/v1/analyze", json=payload), 422, code)
-    assert words in err["message"]
-    assert metric(c, "askwell_declined_total", code=code) == 1
+    payload = {"title": "help", "body": "\x00\x01\x02\x03\x04\x05 binary \x06\x07\x08" * 20}
+    err = assert_error(c.post("/v1/analyze", json=payload), 422, "binary")
+    assert "binary" in err["message"]
+    assert metric(c, "askwell_declined_total", code="binary") == 1
 
 
-def test_non_english_runs_but_abstains_with_only_sure_fixes(make_client: Any) -> None:
+@pytest.mark.parametrize(("payload", "reason", "words"), [
+    ({"title": "", "body": "   \n "}, "empty", "empty"),
+    ({"title": "", "body": "@#$%^&*()_+{}|:<>?~!@#$%^&*()_+{}|:<>?~ 1234567890"}, "not_text", "words"),
+    ({"title": "x", "body": ""}, "title_too_short", "15"),
+    ({"title": "How do I brew beer?", "body": ""}, "no_body", "body"),
+    ({"title": "How do I brew beer?", "body": "<p><b></b></p>"}, "body_too_short", "body"),
+    ({"title": "Как сохранить пиво свежим?", "body": "Я варю пиво дома, и через две недели оно "
+      "выдыхается. Что я делаю не так и как это исправить?"}, "not_english", "English"),
+])
+def test_what_the_site_would_refuse_is_not_ready_with_its_reason_and_advice(
+        make_client: Any, payload: dict[str, str], reason: str, words: str) -> None:
+    c = make_client()
+    resp = c.post("/v1/analyze", json=payload)
+    assert resp.status_code == 200
+    a = resp.json()
+    assert a["verdict"] == "not_ready" and a["score"] is None and a["confidence"] is None
+    assert a["suggestions"] == [] and a["filter"]["outcome"] == "reject"
+    assert a["filter"]["reason"] == reason and words in a["filter"]["message"]
+    assert a["filter"]["advice"]
+    assert metric(c, "askwell_not_ready_total", reason=reason) == 1
+
+
+def test_non_english_in_latin_script_is_not_ready_too(make_client: Any) -> None:
     c = make_client()
     a = c.post("/v1/analyze", json={
         "title": "Wie kann ich das Bier länger frisch halten?",
         "body": "Ich braue zu Hause und nach zwei Wochen ist das Bier schal. Was mache ich falsch "
                 "und wie kann ich das verhindern? Bitte helft mir!!!"}).json()
-    assert a["abstained"] is True and a["low_confidence"] is True
-    assert any("English" in w for w in a["warnings"])
-    assert a["suggestions"], "the sure fixes (the '!!!') are kept when abstaining"
-    assert all(s["mechanical"] and s["severity"] in ("high", "medium") for s in a["suggestions"])
-    assert metric(c, "askwell_abstentions_total", reason="non_english") == 1
+    assert a["verdict"] == "not_ready" and a["filter"]["reason"] == "not_english"
+    assert [n["code"] for n in a["findings"]] == ["not_english"]
 
 
 def test_far_from_the_training_data_abstains_with_a_warning(make_client: Any) -> None:
     c = make_client()
-    a = c.post("/v1/analyze", json={"title": "a a a a", "body": "a " * 3000}).json()
+    syllables = ("bra", "cli", "fro", "gna", "hu", "ve", "po", "ta", "ki", "mu")
+    body = " ".join(f"the {a}{b}{c} is" for a in syllables for b in syllables for c in syllables) * 2
+    a = c.post("/v1/analyze", json={"title": "a a a a a a a a a a", "body": body}).json()
     assert a["abstained"] is True
     assert any("unlike the questions the model learned from" in w for w in a["warnings"])
     assert metric(c, "askwell_input_checks_total", check="out_of_distribution") == 1
 
 
 def test_too_short_runs_with_a_warning(make_client: Any) -> None:
-    a = make_client().post("/v1/analyze", json={"title": "flat beer", "body": "why"}).json()
+    a = make_client().post("/v1/analyze", json={"title": "Carbonation problems",
+                                                 "body": "Overcarbonation!!!!!!!!!!!!!!!!!!!!"}).json()
+    assert a["verdict"] != "not_ready" and a["score"] is not None
     assert a["low_confidence"] is True and any("word" in w for w in a["warnings"])
+    assert "too_short" in [n["code"] for n in a["findings"]]
 
 
 def test_a_body_over_stack_exchange_limits_is_truncated_with_a_warning(make_client: Any) -> None:
-    body = "I brew stout and it goes flat. " * 1100  # 34,100 characters
+    body = " ".join(f"I brew {a}{b} stout and it goes flat in {b}{a}." for a in ("bra", "cli", "fro", "gna",
+                    "hu", "ve", "po", "ta", "ki", "mu", "se", "lo") for b in ("do", "ra", "vi", "le", "zu",
+                    "ne", "pa", "mo", "ri", "su", "ka", "te")) * 6  # 34,560 characters
     a = make_client().post("/v1/analyze", json={"title": "Why is my stout flat?", "body": body}).json()
     assert any("first 30,000" in w for w in a["warnings"])
 
@@ -297,10 +317,13 @@ class BrokenAnalyzer:
         self.model = inner.model
         self.armed = False
 
-    def analyze(self, question: Any, warnings: Any = ()) -> Any:
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def analyze(self, question: Any, warnings: Any = (), **kwargs: Any) -> Any:
         from dataclasses import replace
 
-        a = self.inner.analyze(question, warnings)
+        a = self.inner.analyze(question, warnings, **kwargs)
         if not self.armed:
             return a
         if self.mode == "raise":
@@ -367,7 +390,7 @@ def test_batch_answers_in_order_with_per_item_errors(make_client: Any) -> None:
     assert resp.status_code == 200
     results = resp.json()["results"]
     assert results[0]["score"] < 1 and results[2]["model"]["name"] == "toy"
-    assert results[1]["error"]["code"] == "empty"
+    assert results[1]["verdict"] == "not_ready" and results[1]["filter"]["reason"] == "empty"
     assert results[0]["request_id"].startswith(resp.headers["x-request-id"])
 
 
@@ -426,7 +449,7 @@ def test_a_clean_shutdown_writes_everything_queued(tmp_path: Path, toy_model: An
     s = settings_for(tmp_path, log_flush_seconds=5.0, log_batch_size=10_000)  # nothing written early
     app = create_app(s, analyzer=analyzer_for(toy_model))
     with TestClient(app) as c:
-        ids = [c.post("/v1/analyze", json={**WEAK, "title": f"urgent help {i}"}).json()["request_id"]
+        ids = [c.post("/v1/analyze", json={**WEAK, "title": f"urgent help with code {i}"}).json()["request_id"]
                for i in range(25)]
         c.post("/v1/feedback", json={"request_id": ids[0], "kind": "helpful"})
     engine = sa.create_engine(s.db_url)
@@ -517,7 +540,7 @@ def test_metrics_report_routes_latency_cache_model_and_safeguards(make_client: A
     c = make_client()
     c.post("/v1/analyze", json=WEAK)
     c.post("/v1/analyze", json=WEAK)
-    c.post("/v1/analyze", json={"title": "", "body": ""})
+    c.post("/v1/analyze", json={"title": "help", "body": "\x00\x01\x02\x03 binary \x06\x07" * 20})
     resp = c.get("/metrics")
     assert resp.headers["content-type"].startswith("text/plain")
     text = resp.text
@@ -526,7 +549,7 @@ def test_metrics_report_routes_latency_cache_model_and_safeguards(make_client: A
     assert 'askwell_request_latency_seconds_bucket{le="0.1",route="/v1/analyze"}' in text
     assert 'askwell_cache_hits_total{backend="memory"} 1.0' in text
     assert 'askwell_model_info{dataset_id="toyworld",family="features",name="toy",version="1"} 1.0' in text
-    assert 'askwell_declined_total{code="empty"} 1.0' in text
+    assert 'askwell_declined_total{code="binary"} 1.0' in text
     for name in ("askwell_fallbacks_total", "askwell_abstentions_total", "askwell_log_written_total",
                  "askwell_log_dropped_total", "askwell_model_ready"):
         assert f"# TYPE {name.removesuffix('_total')}" in text
@@ -629,7 +652,7 @@ def test_no_request_fails_or_waits_through_many_swaps(make_client: Any, toy_mode
         while not stop.is_set():
             i += 1
             t = time.perf_counter()
-            resp = c.post("/v1/analyze", json={**WEAK, "title": f"urgent help {worker}-{i}"})
+            resp = c.post("/v1/analyze", json={**WEAK, "title": f"urgent help with code {worker}-{i}"})
             version = resp.json().get("model", {}).get("version", "?") if resp.status_code == 200 else "?"
             with lock:
                 seen.append((resp.status_code, version, time.perf_counter() - t))
@@ -680,7 +703,7 @@ def test_the_default_app_serves_the_packaged_model(tmp_path: Path) -> None:
     with TestClient(create_app(s)) as c:
         ready = c.get("/readyz").json()
         assert ready["model"]["name"] == "askwell-default" and ready["detail"] == "default"
-        a = c.post("/v1/analyze", json={"title": "urgent help 😀",
+        a = c.post("/v1/analyze", json={"title": "urgent help with code 😀",
                                         "body": "pls help 🐍 my code dont work!!!"}).json()
         assert a["verdict"] in {"at_risk", "likely_closed"} and a["abstained"] is False
         assert any(s["replacement"] is not None for s in a["suggestions"])

@@ -1,14 +1,13 @@
 """Analyse a list of questions the way the service does: the one function every batch task
 calls (:func:`analyse_questions`), and the per-worker model it uses.
 
-The full analysis (``suggestions=True``) *is* the service's path: each question goes
-through :meth:`askwell.serving.service.AnalysisService.compute` (input safeguards, model,
-output safeguards and fallback, abstention), so a batch answer is the answer
-``POST /v1/analyze`` would give, byte for byte, and can be served as a precomputed one.
-The score-only path runs the same input safeguards and the same model on the same feature
-row, and scores the rows of a partition in one call; it leaves out the suggestions (the
-costly part) and the writing statistics. When the service's analysis changes, this module
-is the one place to follow it.
+Both paths *are* the service's path: each question goes through
+:meth:`askwell.serving.service.AnalysisService.compute` (the analysis pipeline: checks,
+filter, model, abstention; output safeguards and fallback), so a batch answer is the
+answer ``POST /v1/analyze`` would give, byte for byte, and can be served as a
+precomputed one. The score-only path (``suggestions=False``) is the same pipeline with
+the suggestions (the costly part) left out. A question the service would decline, or
+answer ``not_ready`` (no score), is a reject with its reason.
 
 Workers never receive a pickled model: a task carries a :class:`ModelHandle` (the verified
 model folder, its manifest digest, the model's key) and :func:`engine_for` loads the model
@@ -21,7 +20,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,8 @@ class ModelHandle:
     dataset_id: str | None
     ood_threshold: float = 0.06
     abstain_below: float | None = None
+    #: the filtering model, as the service's setting names it (default | off | a folder)
+    question_filter: str = "default"
 
     @property
     def ref(self) -> ModelRef:
@@ -69,7 +70,7 @@ class Engine:
         from askwell.explain.engine import Analyzer
         from askwell.models.base import load_model
         from askwell.serving.cache import NoCache
-        from askwell.serving.lifecycle import ModelManager, wrap_model
+        from askwell.serving.lifecycle import ModelManager, PipelineOptions
         from askwell.serving.metrics import Metrics
         from askwell.serving.service import AnalysisService
 
@@ -79,11 +80,15 @@ class Engine:
                                "(its manifest differs); start the job again")
         model = load_model(folder)  # verifies every file against the manifest
         self.handle = handle
-        self.manager = ModelManager(None, settings_abstain=handle.abstain_below)
-        self.served = self.manager.build(Analyzer(wrap_model(model), handle.ref), f"path:{folder}")
+        from askwell.explain.pipeline import resolve_filter
+
+        options = PipelineOptions(question_filter=resolve_filter(handle.question_filter),
+                                  settings_abstain=handle.abstain_below,
+                                  ood_threshold=handle.ood_threshold)
+        self.manager = ModelManager(None, options=options)
+        self.served = self.manager.build(Analyzer(model, handle.ref), f"path:{folder}")
         self.manager.install(self.served, "load", "batch")
-        self.service = AnalysisService(self.manager, NoCache(), None, Metrics(),
-                                       ood_threshold=handle.ood_threshold)
+        self.service = AnalysisService(self.manager, NoCache(), None, Metrics())
 
 
 _engines: dict[tuple[str, str, str], Engine] = {}
@@ -125,72 +130,30 @@ def analyse_questions(engine: Engine, items: Sequence[Item], *,
                       suggestions: bool) -> tuple[list[dict[str, Any]], list[Reject]]:
     """Analyse ``items`` as the service would; (one output row per analysed item, rejects).
 
-    A question the service would decline (empty, binary, no words, too large) is a
-    reject with the service's code and message; nothing else stops the partition.
+    A question the service would decline (binary, too large) or answer ``not_ready``
+    (empty, no body, a title under 15 characters, not English, rejected by the filter) is
+    a reject with the reason and message the service gives; nothing stops the partition.
     """
     from askwell.serving.cache import input_key
     from askwell.serving.safeguards import Declined
 
     rows: list[dict[str, Any]] = []
     rejects: list[Reject] = []
-    pending: list[tuple[Item, str, Any]] = []
     for item in items:
         q = item.question
         key = input_key(q.title, q.body, q.tags, q.site)
         try:
-            if suggestions:
-                rows.append(_row(item, key, engine.served.key,
-                                 engine.service.compute(engine.served, key, q), full=True))
-            else:
-                pending.append((item, key, _checked(engine, q)))
+            payload = engine.service.compute(engine.served, key, q, suggestions=suggestions)
         except Declined as exc:
             rejects.append(Reject(item.row_id, exc.code, exc.message))
-    if pending:
-        rows.extend(_score_only(engine, pending))
-    return rows, rejects
-
-
-def _checked(engine: Engine, q: Question) -> Any:
-    """The service's input safeguards (they compute the feature row once, memoised)."""
-    from askwell.serving.safeguards import check_input
-
-    served = engine.served
-    return check_input(q, outliers=served.outliers, ood_threshold=engine.service.ood_threshold,
-                       features=served.features)
-
-
-def _score_only(engine: Engine, pending: list[tuple[Item, str, Any]]) -> list[dict[str, Any]]:
-    """Score the checked questions in one model call; verdict, confidence and abstention as
-    the service derives them. A score that fails the output check goes the full way (the
-    service's fallback), so the row says what the service would."""
-    import numpy as np
-
-    from askwell.explain.schema import Analysis
-    from askwell.explain.verdict import confidence, verdict
-    from askwell.serving.safeguards import apply_abstention
-
-    served = engine.served
-    analyzer: Any = served.analyzer
-    model = analyzer.model
-    if hasattr(model, "matrix") and hasattr(model, "proba_from_matrix"):
-        x = np.vstack([model.matrix([report.question]) for _, _, report in pending])
-        scores = model.proba_from_matrix(x)
-    else:
-        scores = model.predict_proba([report.question for _, _, report in pending])
-    threshold = float(getattr(model, "threshold", 0.5))
-    out = []
-    for (item, key, report), p in zip(pending, scores, strict=True):
-        s = float(p)
-        if not (np.isfinite(s) and 0.0 <= s <= 1.0):
-            payload = engine.service.compute(served, key, item.question)
-            out.append(_row(item, key, served.key, payload, full=False))
             continue
-        analysis = Analysis(score=s, verdict=verdict(s, threshold), confidence=confidence(s, threshold),
-                            threshold=threshold, stats={}, suggestions=[], model=served.ref,
-                            warnings=list(report.warnings), low_confidence=bool(report.warnings))
-        analysis, _ = apply_abstention(analysis, report.abstain, served.abstain_below)
-        out.append(_row(item, key, served.key, asdict(analysis), full=False))
-    return out
+        if payload["verdict"] == "not_ready":
+            why = payload.get("filter") or {}
+            rejects.append(Reject(item.row_id, str(why.get("reason") or "not_ready"),
+                                  str(why.get("message") or "not a question yet")))
+            continue
+        rows.append(_row(item, key, engine.served.key, payload, full=suggestions))
+    return rows, rejects
 
 
 def _row(item: Item, key: str, model_key: str, payload: dict[str, Any], *, full: bool) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def resolve_model(settings: Any, spec: str | None, path: Path | None) -> ModelHa
     return ModelHandle(path=str(folder), manifest_sha256=manifest_digest(folder),
                        family=ref.family, name=ref.name, version=str(ref.version),
                        dataset_id=ref.dataset_id, ood_threshold=s.ood_threshold,
-                       abstain_below=s.abstain_below)
+                       abstain_below=s.abstain_below, question_filter=s.question_filter)
 
 
 def code_version() -> str:

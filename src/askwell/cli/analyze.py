@@ -51,28 +51,50 @@ def pct(p: float | None) -> str:
     return "-" if p is None else f"{p * 100:.0f}%"
 
 
+def headline(a: Analysis) -> str:
+    """The first lines: the probability next to the site's base rate, then the verdict.
+    One scale everywhere: a percentage, as in the API's ``score`` x 100 and the editor."""
+    model = f"model {escape(a.model.name)} v{escape(str(a.model.version))}"
+    if a.verdict == "not_ready" or a.score is None:
+        reason = a.filter.message if a.filter and a.filter.message else "not a question yet."
+        advice = f" {a.filter.advice}" if a.filter and a.filter.advice else ""
+        return f"[bold]not ready[/]: {escape(reason)}{escape(advice)}  ({model})"
+    where = a.site.name if a.site and a.site.name else "all sites"
+    base = ""
+    if a.site is not None and a.site.base_rate is not None:
+        base = f" (average on {escape(where)}: {pct(a.site.base_rate)})"
+    rank = (f"; better received than {a.percentile:.0f}% of questions there"
+            if a.percentile is not None else "")
+    verdict = a.verdict.replace("_", " ")
+    shown = f"[{_VERDICT_STYLE.get(a.verdict, '')}]{verdict}[/]"
+    if a.abstained or a.low_confidence:  # never a bold verdict next to "unreliable"
+        shown = f"{verdict} (unsure: see the warnings)"
+    conf = f"  confidence {pct(a.confidence)}" if a.confidence is not None else ""
+    return (f"{pct(a.score)} likely to be well received{base}{rank}\n"
+            f"verdict {shown}{conf}  (passes at {pct(a.threshold)}; {model})")
+
+
 def show(a: Analysis) -> None:
     """The analysis as a person reads it: score line, warnings, writing stats, suggestions.
 
     Every string that comes from the writer or the model (warnings, suggestion text,
     replacements) is escaped: Rich would read ``df[i]`` as markup and drop it."""
     out = console()
-    verdict = escape(a.verdict.replace("_", " "))
-    style = _VERDICT_STYLE.get(a.verdict, "")
-    verdict = f"[{style}]{verdict}[/]" if style else verdict
-    out.print(
-        f"score [bold]{pct(a.score)}[/]  verdict {verdict}  confidence {pct(a.confidence)}  "
-        f"(passes at {pct(a.threshold)}; model {escape(a.model.name)} v{escape(str(a.model.version))})",
-        highlight=False,
-    )
+    out.print(headline(a), highlight=False)
     for w in a.warnings:
+        if a.verdict == "not_ready" and a.filter is not None and w == a.filter.message:
+            continue  # already the headline
         out.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
-    stats = Table("reading ease", "grade", "sentences", "words", "avg word", "diversity", title="writing")
-    s = a.stats
-    stats.add_row(*(f"{s.get(k, 0):.1f}" for k in ("flesch_reading_ease", "flesch_kincaid_grade")),
-                  *(f"{s.get(k, 0):.0f}" for k in ("sentences", "words")),
-                  f"{s.get('avg_word_length', 0):.2f}", pct(s.get("vocabulary_diversity", 0)))
-    out.print(stats)
+    if a.stats:
+        stats = Table("reading ease", "grade", "sentences", "words", "avg word", "diversity",
+                      title="writing")
+        s = a.stats
+        stats.add_row(*(f"{s.get(k, 0):.1f}" for k in ("flesch_reading_ease", "flesch_kincaid_grade")),
+                      *(f"{s.get(k, 0):.0f}" for k in ("sentences", "words")),
+                      f"{s.get('avg_word_length', 0):.2f}", pct(s.get("vocabulary_diversity", 0)))
+        out.print(stats)
+    if a.verdict == "not_ready":
+        return
     if not a.suggestions:
         out.print("no suggestion raises the score measurably")
         return

@@ -1,4 +1,4 @@
-"""``askwell analyze``'s domain side: read the question, check it, analyse it.
+"""``askwell analyze``'s domain side: read the question and run the analysis pipeline.
 
 It returns the :class:`~askwell.explain.schema.Analysis`; :mod:`askwell.cli.analyze` shows it.
 """
@@ -17,17 +17,20 @@ def run_analyze(
     site: str | None, file: Path | None, model: str | None, model_path: Path | None,
     stdin_text: str | None = None,
 ) -> Analysis:
-    """Analyse the question given by flags, a file or ``stdin_text`` with the model asked for."""
-    from askwell.explain.checks import check_question
+    """Analyse the question given by flags, a file or ``stdin_text`` with the model asked for,
+    through the same pipeline as the service (checks, filter, model, abstention)."""
     from askwell.explain.engine import Analyzer
     from askwell.explain.inputs import read_question
+    from askwell.explain.pipeline import AnalysisPipeline, Declined, resolve_filter
     from askwell.models.spec import ModelSpec
     from askwell.registry.resolve import resolve_model
 
     question = read_question(title=title, body=body, tags=tags, site=site, file=file,
                              stdin_text=stdin_text)
-    checked = check_question(question)
-    if not checked.ok:
-        raise AskwellError(checked.error or "unusable input")
     resolved = resolve_model(settings, ModelSpec.parse(model, path=model_path))
-    return Analyzer(resolved.model, resolved.ref).analyze(checked.question, warnings=checked.warnings)
+    pipeline = AnalysisPipeline.for_analyzer(Analyzer(resolved.model, resolved.ref),
+                                             question_filter=resolve_filter(settings.question_filter))
+    try:
+        return pipeline.analyze(question)
+    except Declined as exc:
+        raise AskwellError(exc.message) from exc

@@ -149,12 +149,37 @@ class Analyzer:
                        if getattr(type(self.model), "registry_matrix", False) else None)
 
     # -- public ------------------------------------------------------------
-    def analyze(self, question: Question, warnings: Sequence[str] = ()) -> Analysis:
+    @property
+    def feature_names(self) -> list[str]:
+        """The names of :meth:`matrix`'s columns (empty for models without features)."""
+        return list(self._names)
+
+    def matrix(self, question: Question, text: TextAnalysis | None = None) -> np.ndarray | None:
+        """The model's feature row for ``question`` (None for models without features),
+        from the request's one text analysis when given."""
+        if not self._has_matrix:
+            return None
+        if text is None:
+            from askwell.features import analyze_text
+
+            text = analyze_text(question)
+        return self._matrix([text])
+
+    def analyze(self, question: Question, warnings: Sequence[str] = (), *,
+                text: TextAnalysis | None = None, x: np.ndarray | None = None,
+                suggestions: bool = True) -> Analysis:
+        """Score ``question`` and suggest edits (``suggestions=False``: score only, as batch
+        scoring does). ``text`` (its analysis) and ``x`` (its feature row) are reused when
+        the caller has them, so the text is parsed once per request."""
         from askwell.features import analyze_text, writing_stats
 
-        text = analyze_text(question)  # parsed once for signals, statistics and features
-        x0, pulling = self._base(text)
-        base, suggestions = self._suggest(question, text, x0, pulling)
+        if text is None:
+            text = analyze_text(question)  # parsed once for signals, statistics and features
+        x0, pulling = self._base(text, x, contributions=suggestions)
+        if suggestions:
+            base, ranked = self._suggest(question, text, x0, pulling)
+        else:
+            base, ranked = self._rescore(question, x0, [])[0], []
         threshold = float(self.model.threshold)
         return Analysis(
             score=base,
@@ -162,7 +187,7 @@ class Analyzer:
             confidence=confidence(base, threshold),
             threshold=threshold,
             stats=writing_stats(text),
-            suggestions=suggestions,
+            suggestions=ranked,
             model=self.model_ref,
             warnings=list(warnings),
             low_confidence=bool(warnings),
@@ -204,13 +229,17 @@ class Analyzer:
                     out.append((op, cand, edited))
         return out
 
-    def _base(self, text: TextAnalysis) -> tuple[np.ndarray | None, set[str] | None]:
-        """The question's features, computed once, and the features that pull its score
-        down (exact TreeSHAP contributions); (None, None) for a model without features."""
+    def _base(self, text: TextAnalysis, x: np.ndarray | None = None, *,
+              contributions: bool = True) -> tuple[np.ndarray | None, set[str] | None]:
+        """The question's features, computed once (or ``x``, the caller's row), and the
+        features that pull its score down (exact TreeSHAP contributions; skipped when only
+        the score is wanted); (None, None) for a model without features."""
         if not self._has_matrix:
             return None, None
         assert self._features is not None
-        x0 = self._matrix([text])
+        x0 = x if x is not None else self._matrix([text])
+        if not contributions:
+            return x0, None
         contrib, _ = self._features.contributions_from_matrix(x0)
         return x0, {self._names[j] for j in np.flatnonzero(contrib[0] < PULL_DOWN)}
 

@@ -57,6 +57,8 @@ _SQL = re.compile(r"(?:SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|DECLARE|BEG
 _COLUMN_GAP = re.compile(r"\S {2,}(?=\S)")
 _CLOSER = re.compile(r"[}\])]+\s*[;,)]*\s*$|end\s*$|fi\s*$|done\s*$|esac\s*$")
 _CODE_LINE, _NEUTRAL, _PROSE = 1, 0, -1
+#: Inline code the writer marked (Markdown backticks, HTML <code>): that line is prose.
+_INLINE_CODE = re.compile(r"`[^`\n]+`|<code>", re.I)
 #: Unclear lines a snippet may hold between two lines of code.
 _MAX_INNER = 3
 
@@ -69,6 +71,8 @@ def line_role(line: str, html: bool = False) -> int:
     text = line.strip()
     if not text:
         return _NEUTRAL
+    if _INLINE_CODE.search(line):
+        return _PROSE  # the writer marked its code inline: a sentence about code, not a paste
     if line[:1] in " \t" and sig.LETTER.match(text) is None:
         return _CODE_LINE  # indented, starting with a non-letter: "    )", "    # x", "  - 1"
     if (sig._code_like(text) or sig._ERROR_LINE.match(text) or _IMPORT.match(text)
@@ -256,6 +260,8 @@ def _whole_paragraph(body: str, lines: list[tuple[int, int]], regions: list[tupl
     inside = [ln for ln in filled if any(r0 <= ln[0] and ln[1] <= r1 for r0, r1 in regions)]
     if len(filled) < 2 or 2 * len(inside) < len(filled):
         return regions
+    if any(_INLINE_CODE.search(body[a:b]) for a, b in filled if (a, b) not in inside):
+        return regions  # a line the writer formatted with inline code is prose, not paste
     first, last = 0, len(filled) - 1
     if first < last and _is_prose(body[filled[first][0]:filled[first][1]].strip()) \
             and filled[first] not in inside:

@@ -66,8 +66,11 @@ class QuestionFilter:
     """A trained filter: LightGBM multiclass booster + vocabulary + thresholds."""
 
     def __init__(self, booster: Any, vocab: Vocabulary, thresholds: Thresholds,
-                 meta: dict[str, Any]) -> None:
+                 meta: dict[str, Any], model_text: str = "") -> None:
+        #: a :class:`~askwell.models.lgbm_native.NativeBooster`: scoring needs no import of
+        #: the lightgbm package (a cold ``askwell analyze`` stays fast)
         self.booster = booster
+        self.model_text = model_text
         self.vocab = vocab
         self.thresholds = thresholds
         self.meta = meta
@@ -85,7 +88,7 @@ class QuestionFilter:
         """Class probabilities, one row per text, columns in :attr:`classes` order."""
         if not texts:
             return np.zeros((0, len(self.classes)))
-        return np.asarray(self.booster.predict(self.features(texts), num_threads=1))
+        return self.booster.predict_proba(self.features(texts), num_threads=1)
 
     def outcome_of(self, probs: np.ndarray) -> FilterOutcome:
         """The outcome for one row of :meth:`probabilities`."""
@@ -121,7 +124,7 @@ class QuestionFilter:
 
 def load_filter(path: Path) -> QuestionFilter:
     """Load a filter folder; the manifest is verified before anything is parsed."""
-    import lightgbm as lgb
+    from askwell.models.lgbm_native import NativeBooster, NativeLightGBMError
 
     path = Path(path)
     verify_manifest(path)
@@ -138,14 +141,16 @@ def load_filter(path: Path) -> QuestionFilter:
         raise ArtifactError(f"{path}: unknown classes {meta.get('classes')}")
     try:
         vocab = Vocabulary.from_json(json.loads((path / VOCAB_JSON).read_text()))
-        booster = lgb.Booster(model_str=unpack_model(path / MODEL_TXT))
-    except (OSError, ValueError, KeyError, zlib.error, lgb.basic.LightGBMError) as exc:
+        model_text = unpack_model(path / MODEL_TXT)
+        booster = NativeBooster.from_string(model_text)
+    except (OSError, ValueError, KeyError, zlib.error, NativeLightGBMError) as exc:
         raise ArtifactError(f"{path}: unreadable filter files ({exc})") from exc
     if booster.num_feature() != len(FEATURE_NAMES) or \
             booster.num_model_per_iteration() != len(meta["classes"]):
         raise ArtifactError(f"{path}: {MODEL_TXT} does not match {FILTER_JSON}")
     t = meta["thresholds"]
-    return QuestionFilter(booster, vocab, Thresholds(float(t["reject"]), float(t["unsure"])), meta)
+    return QuestionFilter(booster, vocab, Thresholds(float(t["reject"]), float(t["unsure"])), meta,
+                          model_text)
 
 
 def pack_model(text: str) -> bytes:

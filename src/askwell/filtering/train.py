@@ -217,7 +217,10 @@ def fit(data: FilterData, seed: int = 0) -> tuple[QuestionFilter, dict[str, Any]
                      "params": {k: v for k, v in params.items() if k != "verbose"},
                      "class_weights": {k: round(v, 6) for k, v in sorted(weights.items())}},
     }
-    return QuestionFilter(booster, vocab, thresholds, meta), meta
+    from askwell.models.lgbm_native import NativeBooster
+
+    return QuestionFilter(NativeBooster.from_string(model_text), vocab, thresholds, meta,
+                          model_text), meta
 
 
 def data_card(data: FilterData) -> dict[str, Any]:
@@ -307,7 +310,7 @@ def save_filter(flt: QuestionFilter, out: Path, metrics: dict[str, Any]) -> Path
     from askwell.filtering.card import model_card
 
     with atomic_folder(out) as tmp:
-        (tmp / MODEL_TXT).write_bytes(pack_model(flt.booster.model_to_string()))
+        (tmp / MODEL_TXT).write_bytes(pack_model(flt.model_text))
         (tmp / VOCAB_JSON).write_text(json.dumps(flt.vocab.to_json(), separators=(",", ":")))
         write_json(tmp / FILTER_JSON, flt.meta)
         (tmp / "MODEL_CARD.md").write_text(model_card(flt.meta, metrics))

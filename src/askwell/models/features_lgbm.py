@@ -40,17 +40,20 @@ class _SingleRows:
         import ctypes
         import threading
 
-        from lightgbm.basic import _LIB, _c_str, _safe_call
+        # LightGBM's C library, loaded without importing the lightgbm package (whose import
+        # pulls scikit-learn, SciPy and pandas: a cold `askwell analyze` must not pay that)
+        from askwell.models.lgbm_native import _check, _lib
 
-        self._ctypes, self._lib, self._safe_call = ctypes, _LIB, _safe_call
+        _LIB = _lib()
+        self._ctypes, self._lib, self._safe_call = ctypes, _LIB, _check
         self._booster = booster  # keeps the handle alive as long as the config
         self._width = 1 if kind == _RAW else ncol + 1
         self._ncol = ncol
         self._lock = threading.Lock()
         self._handle = ctypes.c_void_p()
-        _safe_call(_LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
+        _check(_LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
             booster._handle, ctypes.c_int(kind), ctypes.c_int(0), ctypes.c_int(-1),
-            ctypes.c_int(1), ctypes.c_int32(ncol), _c_str("num_threads=1"),
+            ctypes.c_int(1), ctypes.c_int32(ncol), b"num_threads=1",
             ctypes.byref(self._handle)))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -71,7 +74,10 @@ class _SingleRows:
     def __del__(self) -> None:
         handle = getattr(self, "_handle", None)
         if handle is not None and handle.value:
-            self._lib.LGBM_FastConfigFree(handle)
+            try:  # at interpreter shutdown the library may be gone: nothing left to free
+                self._lib.LGBM_FastConfigFree(handle)
+            except Exception:
+                handle = None
 
 
 def _features(questions: list[Question], names: list[str] | None = None) -> pd.DataFrame:

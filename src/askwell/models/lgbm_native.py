@@ -14,7 +14,6 @@ handed over with :meth:`NativeBooster.from_string`.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import importlib.util
 from functools import lru_cache
@@ -26,6 +25,7 @@ from askwell.errors import AskwellError
 
 # c_api.h constants
 _DTYPE_FLOAT64 = 1
+_PREDICT_NORMAL = 0
 _PREDICT_RAW_SCORE = 1
 _PREDICT_CONTRIB = 3
 _IMPORTANCE = {"split": 0, "gain": 1}
@@ -88,8 +88,11 @@ class NativeBooster:
     def __del__(self) -> None:
         handle = getattr(self, "_handle", None)
         if handle is not None and handle.value:
-            with contextlib.suppress(Exception):  # at interpreter shutdown the library may be gone
+            try:  # at interpreter shutdown the library (and module globals such as
+                # contextlib) may be gone already: nothing left to free or to report
                 _lib().LGBM_BoosterFree(handle)
+            except Exception:
+                handle = None
             self._handle = None
 
     # ---------------------------------------------------------------- model facts
@@ -114,6 +117,33 @@ class NativeBooster:
 
     def feature_name(self) -> list[str]:
         return list(self._names)
+
+    def num_model_per_iteration(self) -> int:
+        """Models per boosting round: the number of classes of a multiclass model, else 1."""
+        out = ctypes.c_int(0)
+        _check(_lib().LGBM_BoosterGetNumClasses(self._handle, ctypes.byref(out)))
+        return out.value
+
+    def predict_proba(self, x: np.ndarray, *, num_threads: int = 1) -> np.ndarray:
+        """The model's transformed output (class probabilities of a multiclass model),
+        shape (n, classes), as ``lightgbm.Booster.predict`` gives it."""
+        data = np.ascontiguousarray(x, dtype=np.float64)
+        if data.ndim != 2 or data.shape[1] != len(self._names):
+            raise ValueError(f"expected a matrix with {len(self._names)} columns, got shape {data.shape}")
+        k = self.num_model_per_iteration()
+        out = np.zeros(data.shape[0] * k, dtype=np.float64)
+        if data.shape[0] == 0:
+            return out.reshape(0, k)
+        out_len = ctypes.c_int64(0)
+        _check(_lib().LGBM_BoosterPredictForMat(
+            self._handle, data.ctypes.data_as(ctypes.c_void_p), ctypes.c_int(_DTYPE_FLOAT64),
+            ctypes.c_int32(data.shape[0]), ctypes.c_int32(data.shape[1]), ctypes.c_int(1),
+            ctypes.c_int(_PREDICT_NORMAL), ctypes.c_int(0), ctypes.c_int(-1),
+            f"num_threads={int(num_threads)}".encode(),
+            ctypes.byref(out_len), out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))))
+        if out_len.value != out.size:
+            raise NativeLightGBMError(f"LightGBM returned {out_len.value} values, expected {out.size}")
+        return out.reshape(data.shape[0], k)
 
     def feature_importance(self, importance_type: str = "split") -> np.ndarray:
         out = np.zeros(len(self._names), dtype=np.float64)

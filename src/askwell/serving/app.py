@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from askwell import __version__
 from askwell.config import Settings
+from askwell.explain.pipeline import resolve_filter
 from askwell.serving.cache import Cache, make_cache
 from askwell.serving.config import ServiceSettings, service_settings
 from askwell.serving.http import ApiError, error_response, request_id_of
@@ -38,6 +39,7 @@ from askwell.serving.lifecycle import (
     AnalyzerLike,
     Loader,
     ModelManager,
+    PipelineOptions,
     ReloadJobs,
     Served,
     settings_loader,
@@ -215,9 +217,12 @@ def create_app(
 
     if loader is None and analyzer is None:
         loader = settings_loader(s)
-    manager = ModelManager(loader, settings_abstain=s.abstain_below, store=store, metrics=metrics,
+    options = PipelineOptions(question_filter=resolve_filter(s.question_filter),
+                              settings_abstain=s.abstain_below,
+                              ood_threshold=s.ood_threshold)
+    manager = ModelManager(loader, options=options, store=store, metrics=metrics,
                            on_swap=on_swap)
-    service = AnalysisService(manager, cache, store, metrics, ood_threshold=s.ood_threshold,
+    service = AnalysisService(manager, cache, store, metrics,
                               chars_in_flight=s.chars_in_flight, busy_wait_seconds=s.busy_wait_seconds)
 
     @asynccontextmanager

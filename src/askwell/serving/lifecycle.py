@@ -1,7 +1,8 @@
 """Which model serves, and changing it without a request failing or waiting.
 
-The model in service is one immutable :class:`Served` bundle (analyzer, reference,
-outlier reference, abstention threshold) held in a single attribute. A request reads
+The model in service is one immutable :class:`Served` bundle (its whole analysis
+pipeline: filter, engine, outlier reference, site statistics, abstention threshold) held
+in a single attribute. A request reads
 that attribute once and uses the bundle it got until it answers. A reload builds and
 verifies the next bundle in a background thread (load, manifest check, canary analyses,
 warm-up) and then swaps the attribute: one reference assignment, atomic under the GIL,
@@ -20,16 +21,14 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import numpy as np
-
+from askwell.explain.pipeline import DEFAULT_OOD_THRESHOLD, AnalysisPipeline, QuestionFilterLike
 from askwell.explain.schema import Analysis
-from askwell.models.base import Calibration, Explanation, FeatureModel, Model, QuestionsLike
+from askwell.models.base import Model
 from askwell.models.spec import ModelRef, ModelSpec
 from askwell.question import Question
-from askwell.serving.safeguards import OutlierReference, abstain_below, check_output
+from askwell.serving.safeguards import check_output
 
 if TYPE_CHECKING:
     from askwell.serving.config import ServiceSettings
@@ -44,93 +43,9 @@ CANARIES = (
              "<p>I bottle with priming sugar and store at 18C. After two weeks the beer is flat.</p>"
              "<p>What I tried: more sugar, new caps. I expected carbonation within a week.</p>",
              ("carbonation", "bottling"), "beer.stackexchange.com"),
-    Question("URGENT help", "pls help my code dont work!!! thanks in advance"),
+    Question("URGENT help with my code", "pls help my code dont work!!! thanks in advance"),
+    Question("x", ""),  # not ready: the path with no score must hold too
 )
-
-
-class FeatureMemo:
-    """A feature model whose features for the question being served are computed once.
-
-    The input safeguards (outlier score) and the engine both need the question's feature
-    vector; wrapped in this, the second ask is a look-up. It is itself a
-    :class:`~askwell.models.base.FeatureModel` (every member delegates to the wrapped
-    model), so the engine treats it like the model. Per thread, keyed by the identity of
-    the one question object, so never stale.
-    """
-
-    def __init__(self, model: FeatureModel) -> None:
-        self._model = model
-        self._local = threading.local()
-        self.meta = model.meta
-        self.feature_names_ = model.feature_names_
-
-    # -- the memo ---------------------------------------------------------------
-    def matrix(self, questions: Sequence[Question]) -> np.ndarray:
-        if len(questions) == 1:
-            last = getattr(self._local, "last", None)
-            if last is not None and last[0] is questions[0]:
-                return last[1].copy()
-            x = self._model.matrix(questions)
-            self._local.last = (questions[0], x)
-            return x.copy()
-        return self._model.matrix(questions)
-
-    def feature_values(self, question: Question) -> dict[str, float]:
-        x = self.matrix([question])
-        return dict(zip(self.feature_names_, x[0].tolist(), strict=True))
-
-    # -- delegated ----------------------------------------------------------------
-    @property
-    def family(self) -> str:
-        return self._model.family
-
-    def raw_from_matrix(self, x: np.ndarray) -> np.ndarray:
-        return self._model.raw_from_matrix(x)
-
-    def proba_from_matrix(self, x: np.ndarray) -> np.ndarray:
-        return self._model.proba_from_matrix(x)
-
-    def contributions_from_matrix(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._model.contributions_from_matrix(x)
-
-    def fit(self, questions: QuestionsLike, y: Sequence[float], *,
-            calibration: tuple[QuestionsLike, Sequence[float]] | None = None) -> Model:
-        raise TypeError("a served model is not re-fitted")
-
-    def predict_proba(self, questions: QuestionsLike) -> np.ndarray:
-        return self._model.predict_proba(questions)
-
-    def raw_proba(self, questions: QuestionsLike) -> np.ndarray:
-        return self._model.raw_proba(questions)
-
-    def explain(self, questions: QuestionsLike) -> Explanation:
-        return self._model.explain(questions)
-
-    def input_names(self) -> list[str]:
-        return self._model.input_names()
-
-    def get_params(self) -> dict[str, Any]:
-        return self._model.get_params()
-
-    def save(self, path: Path) -> Path:
-        return self._model.save(path)
-
-    @property
-    def threshold(self) -> float:
-        return self._model.threshold
-
-    @property
-    def calibration(self) -> Calibration:
-        return self._model.calibration
-
-    @property
-    def card(self) -> dict[str, Any]:
-        return self._model.card
-
-
-def wrap_model(model: Model) -> Model:
-    """Wrap feature models in a :class:`FeatureMemo`; others serve as they are."""
-    return FeatureMemo(model) if isinstance(model, FeatureModel) else model
 
 
 @runtime_checkable
@@ -149,6 +64,15 @@ class AnalyzerLike(Protocol):
     def analyze(self, question: Question, warnings: Sequence[str] = ()) -> Analysis: ...
 
 
+@dataclass(frozen=True)
+class PipelineOptions:
+    """How every served model's pipeline is built: the filter in front of it, abstention."""
+
+    question_filter: QuestionFilterLike | None = None
+    settings_abstain: float | None = None
+    ood_threshold: float = DEFAULT_OOD_THRESHOLD
+
+
 class ReloadError(Exception):
     """The new model could not be loaded or failed verification; the old one keeps serving."""
 
@@ -157,15 +81,21 @@ class ReloadError(Exception):
 class Served:
     """Everything one model needs to answer requests. Immutable: swapped whole."""
 
-    analyzer: AnalyzerLike
+    pipeline: AnalysisPipeline
     ref: ModelRef
     source: str
-    outliers: OutlierReference | None
-    abstain_below: float
     threshold: float | None
     card: dict[str, Any] = field(default_factory=dict)
-    features: Callable[[Question], dict[str, float]] | None = None
     loaded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @property
+    def analyzer(self) -> Any:
+        """The recommendation engine of this model."""
+        return self.pipeline.analyzer
+
+    @property
+    def abstain_below(self) -> float:
+        return self.pipeline.abstain_below
 
     @property
     def key(self) -> str:
@@ -174,16 +104,18 @@ class Served:
         return f"{r.family}:{r.name}:{r.version}:{r.dataset_id or ''}"
 
 
-def bundle(analyzer: AnalyzerLike, source: str, settings_abstain: float | None = None) -> Served:
+def bundle(analyzer: Any, source: str, options: PipelineOptions | None = None) -> Served:
+    """The immutable serving bundle of one model: its whole analysis pipeline."""
+    options = options or PipelineOptions()
     model = analyzer.model
     meta = model.meta if model is not None else None
+    pipeline = AnalysisPipeline.for_analyzer(
+        analyzer, question_filter=options.question_filter,
+        settings_abstain=options.settings_abstain, ood_threshold=options.ood_threshold)
     return Served(
-        analyzer=analyzer, ref=analyzer.model_ref, source=source,
-        outliers=OutlierReference.from_meta(meta),
-        abstain_below=abstain_below(settings_abstain, meta),
+        pipeline=pipeline, ref=analyzer.model_ref, source=source,
         threshold=float(model.threshold) if model is not None else None,
         card=dict(meta.card) if meta is not None else {},
-        features=model.feature_values if isinstance(model, FeatureMemo) else None,
     )
 
 
@@ -191,7 +123,7 @@ def verify(served: Served) -> None:
     """Analyse the canaries; any exception or insane output refuses the model."""
     for q in CANARIES:
         try:
-            analysis = served.analyzer.analyze(q)
+            analysis = served.pipeline.analyze(q)
         except Exception as exc:
             raise ReloadError(f"{served.ref.name} v{served.ref.version} failed on a canary "
                               f"question: {type(exc).__name__}: {exc}") from exc
@@ -230,7 +162,7 @@ def settings_loader(settings: ServiceSettings) -> Loader:
             spec = ModelSpec.parse(settings.model)
         with isolated_loads():  # a damaged booster may only kill a child process
             resolved = resolve_model(settings, spec, settings.tracking_uri)
-        return Analyzer(wrap_model(resolved.model), resolved.ref), resolved.source
+        return Analyzer(resolved.model, resolved.ref), resolved.source
 
     return load
 
@@ -238,11 +170,11 @@ def settings_loader(settings: ServiceSettings) -> Loader:
 class ModelManager:
     """Holds the serving model and the one before it; reloads, rolls back and follows."""
 
-    def __init__(self, loader: Loader | None, *, settings_abstain: float | None = None,
+    def __init__(self, loader: Loader | None, *, options: PipelineOptions | None = None,
                  store: Any = None, metrics: Any = None,
                  on_swap: Callable[[Served | None, Served], None] | None = None) -> None:
         self.loader = loader
-        self.settings_abstain = settings_abstain
+        self.options = options or PipelineOptions()
         self.store = store
         self.metrics = metrics
         self.on_swap = on_swap
@@ -260,12 +192,12 @@ class ModelManager:
     @property
     def fallback(self) -> Served:
         if self._fallback is None:
-            self._fallback = bundle(fallback_analyzer(), "builtin")
+            self._fallback = bundle(fallback_analyzer(), "builtin", self.options)
         return self._fallback
 
     # -- building ---------------------------------------------------------------
     def build(self, analyzer: AnalyzerLike, source: str) -> Served:
-        served = bundle(analyzer, source, self.settings_abstain)
+        served = bundle(analyzer, source, self.options)
         verify(served)
         return served
 

@@ -34,7 +34,13 @@ class Metrics:
         self.declined = Counter("askwell_declined_total", "Inputs declined by a safeguard.",
                                 ["code"], registry=r)
         self.input_checks = Counter("askwell_input_checks_total",
-                                    "Input checks that fired (the model still ran).", ["check"], registry=r)
+                                    "Input-check findings, by code.", ["check"], registry=r)
+        self.not_ready = Counter("askwell_not_ready_total",
+                                 "Answers with verdict not_ready (no score), by reason.", ["reason"],
+                                 registry=r)
+        self.filter_outcomes = Counter("askwell_filter_outcomes_total",
+                                       "The filtering model's outcomes (pass, unsure, reject).",
+                                       ["outcome"], registry=r)
         self.fallbacks = Counter("askwell_fallbacks_total", "Answers from the fallback model.",
                                  ["reason"], registry=r)
         self.abstentions = Counter("askwell_abstentions_total", "Analyses without a verdict.",

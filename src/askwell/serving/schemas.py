@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from askwell.explain.schema import Action, Category, FieldName, FilterOutcomeName, Severity, Verdict
 from askwell.question import MAX_TAG_CHARS, MAX_TAGS, clean_tags
 
 #: Fields that are stored (prediction log, feedback) hold no control characters: PostgreSQL
@@ -53,11 +54,11 @@ class SuggestionOut(BaseModel):
     id: str
     feature: str
     message: str
-    category: Literal["context", "expected_outcome", "formatting", "clarity", "tone"]
-    severity: Literal["high", "medium", "low"]
+    category: Category
+    severity: Severity
     gain: float = Field(description="Rise in score when the edit is made (re-scored).")
     mechanical: bool
-    field: Literal["title", "body", "tags"] | None = None
+    field: FieldName | None = None
     start: int | None = Field(
         default=None,
         description="Python str index into `field` as sent; apply one suggestion, then re-analyse.")
@@ -73,11 +74,53 @@ class ModelOut(BaseModel):
     dataset_id: str | None = None
 
 
+class FilterOut(BaseModel):
+    """The filter in front of the model: is this a real, answerable question?"""
+
+    outcome: FilterOutcomeName = Field(
+        description="pass: scored. unsure: scored, with a warning and low_confidence. "
+                    "reject: verdict not_ready, no score.")
+    p_question: float = Field(description="The filtering model's calibrated probability that "
+                                          "this is a real, answerable question (0 when a "
+                                          "posting rule decided).")
+    reason: str | None = Field(default=None, description="Why, as a code: empty, no_body, "
+                               "title_too_short, not_english, greeting, answer_like, spam, ...")
+    message: str | None = Field(default=None, description="What is wrong, for the writer.")
+    advice: str | None = Field(default=None, description="What to do about it.")
+    model: str = Field(description="'rules' (Stack Exchange's posting rules) or the filtering "
+                                   "model's name and version.")
+
+
+class SiteOut(BaseModel):
+    name: str | None = Field(description="The site the score is relative to (null: other).")
+    known: bool = Field(description="Whether the model saw questions of this site in training.")
+    kind: str | None = Field(default=None, description="main | meta")
+    base_rate: float | None = Field(
+        default=None, description="Share of the site's training questions that were well "
+                                  "received (the site kind's, or all sites', when unknown).")
+    questions: int = Field(default=0, description="Training questions from this site.")
+
+
+class NoticeOut(BaseModel):
+    code: str = Field(description="Stable code of the input check, e.g. too_short, truncated, "
+                                  "not_english, out_of_distribution, filter_unsure.")
+    action: Action = Field(description="What it led to: not_ready, abstain or warn.")
+    message: str
+    advice: str | None = None
+
+
 class AnalyzeResponse(BaseModel):
     request_id: str
-    score: float = Field(description="Calibrated probability that the question is well received.")
-    verdict: Literal["strong", "fine", "at_risk", "likely_closed"]
-    confidence: float
+    score: float | None = Field(
+        description="Calibrated probability (0-1) that the question is well received; null "
+                    "when the verdict is not_ready.")
+    verdict: Verdict = Field(description="strong / fine / at_risk / likely_closed, relative to "
+                                         "the model's threshold; not_ready when the filter "
+                                         "found no question to score (see `filter`).")
+    confidence: float | None = Field(
+        description="How far the score is from the model's decision threshold, relative to "
+                    "the room on that side (0: at the threshold, 1: at 0 or 1); null when "
+                    "not_ready.")
     threshold: float
     stats: dict[str, float]
     suggestions: list[SuggestionOut]
@@ -86,11 +129,24 @@ class AnalyzeResponse(BaseModel):
     low_confidence: bool = False
     fallback: bool = Field(default=False, description="The rule-based fallback model answered.")
     abstained: bool = Field(default=False, description="No verdict: only statistics and sure fixes.")
+    site: SiteOut | None = None
+    percentile: float | None = Field(
+        default=None, description="Share (0-100) of the site's held-out questions that scored "
+                                  "lower: 'better received than 70% of questions on ...'.")
+    filter: FilterOut | None = Field(default=None, description="The filter's outcome (null when "
+                                     "no filter ran).")
+    findings: list[NoticeOut] = Field(default_factory=list,
+                                      description="Every input-check finding, with its code.")
     cached: bool = False
     source: Literal["precomputed", "computed"] = Field(
         default="computed", description="precomputed: a batch job's answer for this model and "
                                         "input (askwell batch score); computed: on the spot.")
     latency_ms: float
+
+
+class SitesResponse(BaseModel):
+    sites: list[SiteOut] = Field(description="Sites the served model knows, most questions first.")
+    model: ModelOut
 
 
 class ErrorDetail(BaseModel):

@@ -1,7 +1,8 @@
 """One analysis request from parsed input to logged answer: plain functions, no HTTP.
 
-cache -> input safeguards -> model -> output safeguards (-> fallback) -> abstention ->
-cache -> prediction log. The route modules only parse, call :meth:`AnalysisService.analyze`
+cache -> the analysis pipeline (checks once -> filter -> model -> abstention; see
+:mod:`askwell.explain.pipeline`) -> output safeguards (-> fallback) -> cache ->
+prediction log. The route modules only parse, call :meth:`AnalysisService.analyze`
 and shape the response.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from askwell.explain.checks import CheckedInput, check_question
 from askwell.explain.schema import Analysis
 from askwell.plain import finite_or_none
 from askwell.question import Question
@@ -27,13 +29,7 @@ from askwell.serving.cache import Cache, input_key
 from askwell.serving.lifecycle import ModelManager, Served
 from askwell.serving.metrics import Metrics
 from askwell.serving.precomputed import Precomputed
-from askwell.serving.safeguards import (
-    FALLBACK_WARNING,
-    Declined,
-    apply_abstention,
-    check_input,
-    check_output,
-)
+from askwell.serving.safeguards import FALLBACK_WARNING, Declined, check_output
 from askwell.serving.store import Store, now
 
 log = logging.getLogger("askwell.serving")
@@ -114,14 +110,13 @@ class AnalysisService:
     """Analyses questions with whatever model the manager serves at the time."""
 
     def __init__(self, manager: ModelManager, cache: Cache, store: Store | None, metrics: Metrics,
-                 *, ood_threshold: float = 0.06, precomputed: Precomputed | None = None,
+                 *, precomputed: Precomputed | None = None,
                  chars_in_flight: int = 40_000, busy_wait_seconds: float = 10.0) -> None:
         self.manager = manager
         self.cache = cache
         self.precomputed = precomputed
         self.store = store
         self.metrics = metrics
-        self.ood_threshold = ood_threshold
         self.recent = RecentRequests()
         self.gate = CharGate(chars_in_flight, busy_wait_seconds)
 
@@ -185,33 +180,42 @@ class AnalysisService:
                 self.cache.set(served.key, key, hit)  # the hot layer (LRU, or Redis shared)
         return served, key, hit
 
-    def compute(self, served: Served, key: str, question: Question) -> dict[str, Any]:
-        """Run safeguards and the model; cache and return the answer (without request fields)."""
+    def compute(self, served: Served, key: str, question: Question, *,
+                suggestions: bool = True) -> dict[str, Any]:
+        """Run the analysis pipeline (checks once, filter, model; the fallback model when the
+        answer is insane); cache and return the answer (without request fields).
+        ``suggestions=False`` (batch scoring) scores only and caches nothing."""
         self.metrics.cache_misses.labels(self.cache.backend).inc()
+        checked = check_question(question)
         try:
-            report = check_input(question, outliers=served.outliers, ood_threshold=self.ood_threshold,
-                                 features=served.features)
+            analysis, fallback_reason = self._run(served, checked, suggestions)
         except Declined as exc:
             self.metrics.declined.labels(exc.code).inc()
             raise
-        for check in report.checks:
-            self.metrics.input_checks.labels(check).inc()
-        analysis, fallback_reason = self._run(served, report.question, report.warnings)
+        for notice in analysis.findings:
+            self.metrics.input_checks.labels(notice.code).inc()
+            if notice.action == "abstain":
+                self.metrics.abstentions.labels(notice.code).inc()
+        if analysis.filter is not None:
+            if analysis.filter.model != "rules":
+                self.metrics.filter_outcomes.labels(analysis.filter.outcome).inc()
+            if analysis.verdict == "not_ready":
+                self.metrics.not_ready.labels(analysis.filter.reason or "unknown").inc()
         if fallback_reason is not None:
             self.metrics.fallbacks.labels(fallback_reason).inc()
-        analysis, abstained = apply_abstention(analysis, report.abstain, served.abstain_below)
-        for reason in abstained:
-            self.metrics.abstentions.labels(reason).inc()
         payload = {**analysis_payload(analysis), "source": "computed"}
-        if fallback_reason is None:  # a fallback may be transient: compute it again next time
+        if fallback_reason is None and suggestions:  # a fallback may be transient: not cached
             self.cache.set(served.key, key, payload)
         return payload
 
-    def _run(self, served: Served, q: Question, warnings: list[str]) -> tuple[Analysis, str | None]:
+    def _run(self, served: Served, checked: CheckedInput,
+             suggestions: bool = True) -> tuple[Analysis, str | None]:
         try:
-            analysis = served.analyzer.analyze(q, warnings=warnings)
-            problems = check_output(analysis, q)
+            analysis = served.pipeline.analyze_checked(checked, suggestions=suggestions)
+            problems = check_output(analysis, checked.question)
             reason = "output_check"
+        except Declined:
+            raise
         except Exception as exc:
             log.exception("model %s v%s failed", served.ref.name, served.ref.version)
             problems = [f"the model raised {type(exc).__name__}"]
@@ -219,8 +223,8 @@ class AnalysisService:
         if not problems:
             return analysis, None
         note = FALLBACK_WARNING.format(detail="; ".join(problems)[:300])
-        fb = self.manager.fallback.analyzer.analyze(q, warnings=[*warnings, note])
-        return replace(fb, fallback=True, low_confidence=True), reason
+        fb = self.manager.fallback.pipeline.analyze_checked(checked, suggestions=suggestions)
+        return replace(fb, fallback=True, low_confidence=True, warnings=[*fb.warnings, note]), reason
 
     def finish(self, payload: dict[str, Any], *, request_id: str, served: Served, key: str,
                question: Question, cached: bool, started: float,
@@ -290,6 +294,7 @@ class AnalysisService:
 def analysis_payload(a: Analysis) -> dict[str, Any]:
     """The JSON-able analysis (what is cached): the API's fields minus per-request ones."""
     d = asdict(a)
-    d["score"] = float(d["score"])
+    if d["score"] is not None:
+        d["score"] = float(d["score"])
     return d
 

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from askwell.serving.deps import get_manager
-from askwell.serving.http import V1_ERRORS
+from askwell.serving.http import V1_ERRORS, ApiError
 from askwell.serving.lifecycle import ModelManager, Served
-from askwell.serving.schemas import ModelOut, ModelsResponse, ServedModel
+from askwell.serving.schemas import ModelOut, ModelsResponse, ServedModel, SiteOut, SitesResponse
 
 router = APIRouter(tags=["models"])
 
@@ -38,3 +38,16 @@ async def models(manager: ModelManager = Depends(get_manager)) -> ModelsResponse
         fallback=served_out("fallback", manager.fallback),  # type: ignore[arg-type]
         error=manager.error if manager.current is None else None,
     )
+
+
+@router.get("/v1/sites", response_model=SitesResponse, responses=V1_ERRORS,
+            summary="Sites the serving model knows (base rates), for a site picker")
+async def sites(manager: ModelManager = Depends(get_manager)) -> SitesResponse:
+    served = manager.current
+    if served is None:
+        raise ApiError(503, "not_ready", manager.error or "the model is loading")
+    table = served.pipeline.sites
+    known = table.sites() if table is not None else []
+    return SitesResponse(model=model_out(served.ref), sites=[  # type: ignore[arg-type]
+        SiteOut(name=c.name, known=True, kind=c.kind, base_rate=c.base_rate, questions=c.questions)
+        for c in known])
