@@ -69,8 +69,9 @@ def resolve_model(settings: Any, spec: str | None, path: Path | None) -> ModelHa
             wanted = ModelSpec.parse(spec, path=path)
         else:
             choice = choose_model(s, None, None)
-            if choice.model_path is not None or (choice.model is None and s.model_path is not None):
-                wanted = ModelSpec.folder(choice.model_path or s.model_path)
+            folder_given = choice.model_path if choice.model_path is not None else s.model_path
+            if folder_given is not None and (choice.model_path is not None or choice.model is None):
+                wanted = ModelSpec.folder(folder_given)
             else:
                 wanted = ModelSpec.parse(choice.model or s.model)
     except ModelSpecError as exc:
