@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from askwell.serving.store import Store, is_connection_error, now
+from tests.asyncrun import run_coroutine
 from tests.unit.test_serving import (
     GOOD,
     WEAK,
@@ -239,7 +240,6 @@ def test_long_analyses_in_flight_are_bounded_by_characters(make_client: Any) -> 
 
 
 def test_the_character_gate_waits_then_says_busy() -> None:
-    import asyncio
 
     from askwell.serving.service import Busy, CharGate
 
@@ -254,7 +254,7 @@ def test_the_character_gate_waits_then_says_busy() -> None:
             assert gate.in_flight == 100
         assert gate.in_flight == 0
 
-    asyncio.run(run())
+    run_coroutine(run())
 
 
 def test_a_slow_body_is_cut_off_with_408(tmp_path: Path, toy_model: Any) -> None:  # noqa: F811
@@ -286,7 +286,7 @@ def test_a_slow_body_is_cut_off_with_408(tmp_path: Path, toy_model: Any) -> None
                  "headers": [(b"content-type", b"application/json"), (b"content-length", b"200")]}
         await asyncio.wait_for(app(scope, receive, send), 10)
 
-    asyncio.run(drive())
+    run_coroutine(drive())
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] == 408
 

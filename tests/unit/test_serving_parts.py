@@ -21,6 +21,7 @@ from askwell.serving.cache import LRUCache, NoCache, input_key, make_cache
 from askwell.serving.ratelimit import RateLimiter
 from askwell.serving.safeguards import check_output
 from askwell.serving.store import Store
+from tests.asyncrun import run_coroutine
 
 REF = ModelRef("features", "toy", "1", None)
 
@@ -144,7 +145,6 @@ def test_a_redis_that_is_down_is_a_miss_not_an_error() -> None:
 
 # ---------------------------------------------------------------------- rate limit
 def test_the_window_allows_bursts_then_refuses_with_a_wait() -> None:
-    import asyncio
 
     async def run() -> None:
         rl = RateLimiter(rate=2, burst=3)
@@ -154,11 +154,10 @@ def test_the_window_allows_bursts_then_refuses_with_a_wait() -> None:
         assert not ok and 0 < wait <= rl.window_seconds
         assert await RateLimiter(0, 1).allow("a") == (True, 0.0)
 
-    asyncio.run(run())
+    run_coroutine(run())
 
 
 def test_the_limit_counts_cost_not_requests() -> None:
-    import asyncio
 
     from askwell.serving.ratelimit import RateLimited, analysis_cost
 
@@ -173,7 +172,7 @@ def test_the_limit_counts_cost_not_requests() -> None:
         with pytest.raises(RateLimited):
             await rl.charge("a", 1)
 
-    asyncio.run(run())
+    run_coroutine(run())
 
 
 # ---------------------------------------------------------------------- log writer
