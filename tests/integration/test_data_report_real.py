@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from askwell.data.labels import apply_label, label_counts
-from askwell.data.report import SECTIONS, build_report, write_html
+from askwell.data.report import SECTIONS, build_report
 from askwell.data.splits import make_split
+from askwell.reports.data import write_html
 
 pytestmark = pytest.mark.integration
 

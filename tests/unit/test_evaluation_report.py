@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from askwell.evaluation.evaluate import EvaluationConfig, EvaluationError, Subject, evaluate
-from askwell.evaluation.html import SECTIONS, render_html
 from askwell.models.base import FeatureModelBase
 from askwell.models.training import prepare, train_on
+from askwell.reports.evaluation import SECTIONS, render_html
 from tests.worlds import make_questions
 
 SECTION_KEYS = (
@@ -108,7 +108,7 @@ def test_user_text_is_escaped(world, linear):
     report = evaluate(Subject(f"model {evil}", linear), hacked, config=EvaluationConfig(**FAST))
     page = render_html(report)
     assert "<script" not in page and "<b>bold" not in page
-    assert "&lt;script&gt;alert(&#x27;owned&#x27;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt;" in page
     assert "&lt;b&gt;bold&lt;/b&gt;" in page
 
 

@@ -13,9 +13,11 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from askwell.cli.data import render_terminal
 from askwell.data.labels import LabelError
-from askwell.data.report import SECTIONS, build_report, render_html, render_terminal, write_html
+from askwell.data.report import SECTIONS, build_report
 from askwell.data.store import DatasetStore
+from askwell.reports.data import render_html, write_html
 
 EVIL_TITLE = '<script>alert("x")</script> & <b>bold</b>?'
 EVIL_TAG = '<img src=x onerror="alert(1)">'
@@ -155,15 +157,17 @@ def test_html_is_self_contained_with_every_section(report, tmp_path):
     assert "http://" not in page and "https://" not in page
     assert "<script" not in page.lower()
     assert "<link" not in page.lower()
-    assert len(re.findall(r'<img alt="plot" src="data:image/png;base64,', page)) >= 3
+    images = re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="([^"]*)">', page)
+    assert len(images) >= 3
+    assert all(len(alt.split()) >= 5 for alt in images), images  # says what it shows, not "plot"
 
 
 def test_html_escapes_user_text(report):
     page = render_html(report)
     assert EVIL_TITLE not in page
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;?" in page
-    assert "onerror=" not in page.replace("onerror=&quot;", "")
-    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page  # the hostile tag, escaped
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;?" in page
+    assert "onerror=" not in page.replace("onerror=&#34;", "")
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page  # the hostile tag, escaped
 
 
 def test_terminal_summary_is_short_and_has_the_key_tables(report):

@@ -98,7 +98,10 @@ def print_summary(run: EvaluationRun, out: Console | None = None) -> None:
         out.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     if r.get("leakage", {}).get("flagged"):
         out.print(Panel(escape(r["leakage"]["text"]), title="leakage alarm", border_style="red"))
-    out.print(Panel("\n".join(f"• {escape(line)}" for line in r["headline"][1:]), title="findings"))
+    styles = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+    findings = r.get("findings") or [{"status": "", "text": line} for line in r["headline"]]
+    out.print(Panel("\n".join(f"[{styles.get(f['status'], 'dim')}]{f['status'] or '•':>4}[/] {escape(f['text'])}"
+                              for f in findings[1:]), title="findings"))
     worst = r["segments"].get("worst")
     if worst:
         seg = Table("dimension", "segment", "n", "ROC AUC", "gap", title="worst segment")

@@ -121,7 +121,8 @@ def run_data_report(
 ) -> tuple[dict[str, object], Path]:
     """The data report of a dataset (default: latest) and the path of its HTML page
     (``html``, default in the reports folder), which is always written."""
-    from askwell.data.report import build_report, write_html
+    from askwell.data.report import build_report
+    from askwell.reports.data import write_html
 
     ds = DatasetStore(settings.datasets_dir).resolve(dataset)
     report = build_report(ds.to_pandas(), label=label, seed=settings.seed, dataset_meta=ds.meta)

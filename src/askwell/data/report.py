@@ -1,23 +1,16 @@
 """The data-quality report, following the book's rubric: format, quality, quantity and
 distribution, summary statistics per class, and leakage of the author and time splits.
 
-:func:`build_report` computes everything into a plain, JSON-ready dict; the renderers
-only read that dict: :func:`render_terminal` (a short Rich summary) and
-:func:`render_html` (one self-contained page: inline CSS, plots as inline base64 PNG, no
-script, no external asset, every piece of user text HTML-escaped).
+:func:`build_report` computes everything into a plain, JSON-ready dict (the figures);
+the renderers only read that dict: :mod:`askwell.reports.data` (one self-contained HTML
+page on a Jinja2 template) and :func:`askwell.cli.data.print_data_report` (the terminal).
+Each finding carries a status: ``pass``, ``warn`` or ``fail``.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
 from collections import Counter
-from importlib import resources
-from itertools import pairwise
-from pathlib import Path
-from string import Template
 from typing import Any
 
 import numpy as np
@@ -437,9 +430,11 @@ def _leakage_section(
     return out
 
 
-def _findings(report: dict[str, Any]) -> list[str]:
-    """Short, data-driven notes for whoever trains on this data."""
-    notes = []
+def _findings(report: dict[str, Any]) -> list[dict[str, str]]:
+    """Short, data-driven notes for whoever trains on this data, each with a status:
+    ``warn`` (mind it when training or evaluating), ``fail`` (the data misleads as it is),
+    ``pass`` (checked, fine)."""
+    notes = _Notes()
     q = report["quantity"]
     for name, c in q["labels"].items():
         share = c.get("good_share")
@@ -474,7 +469,7 @@ def _findings(report: dict[str, Any]) -> list[str]:
     leak = report["leakage"]
     rnd, auth, tim = leak.get("random", {}), leak.get("author", {}), leak.get("time", {})
     if rnd.get("test_share_owner_in_train"):
-        notes.append(
+        notes.add("pass" if auth.get("test_share_owner_in_train", 0) == 0 else "warn",
             f"a random split puts {rnd['test_share_owner_in_train']:.0%} of test questions next to "
             f"the same author's questions in train; the author split: {auth.get('test_share_owner_in_train', 0):.0%}"
         )
@@ -489,7 +484,8 @@ def _findings(report: dict[str, Any]) -> list[str]:
             "are older than the newest training question of their site: it does not test the future"
         )
     if tim.get("test_good_share") is not None and tim.get("train_good_share") is not None:
-        notes.append(
+        shift = abs(tim["test_good_share"] - tim["train_good_share"])
+        notes.add("fail" if shift > 0.15 else "warn" if shift > 0.05 else "pass",
             f"label shift on the time split ({leak['label']}): {tim['train_good_share']:.1%} good in train, "
             f"{tim['test_good_share']:.1%} in test"
         )
@@ -499,7 +495,20 @@ def _findings(report: dict[str, Any]) -> list[str]:
             f"scores grow with age: within a site, newer questions score lower (median Spearman "
             f"{sv['median_spearman']:.2f}, negative on {sv['sites_negative']} of {len(sv['sites'])} sites)"
         )
-    return notes
+    return notes.items
+
+
+class _Notes:
+    """Findings in order; ``append(text)`` is a warning, ``add(status, text)`` any status."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, str]] = []
+
+    def add(self, status: str, text: str) -> None:
+        self.items.append({"status": status, "text": text})
+
+    def append(self, text: str) -> None:
+        self.add("warn", text)
 
 
 def build_report(
@@ -539,395 +548,3 @@ def build_report(
     }
     report["findings"] = _findings(report)
     return json_safe(report, 6)
-
-
-# ---------------------------------------------------------------- terminal
-def _fmt(value: Any, digits: int = 2) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        if value != value:
-            return "-"
-        return f"{value:,.{digits}f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def _pct(value: Any) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
-def _shift(before: float | None, after: float | None) -> str:
-    if before is None or after is None:
-        return "-"
-    return f"{before * 100:.1f}→{after * 100:.1f}"
-
-
-def render_terminal(report: dict[str, Any], console: Any = None, top: int = 8) -> None:
-    """A short Rich summary: labels, quality, what differs, leakage, findings."""
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    out = console or Console()
-    ds = report["dataset"]
-    kinds = ", ".join(f"{k['rows']:,} {k['kind']}" for k in report["quantity"]["by_kind"])
-    out.print(
-        f"[bold]data report[/] dataset {ds.get('id') or '-'}: {ds['rows']:,} questions from "
-        f"{ds['sites']} sites ({kinds}); label [bold]{report['label']}[/]",
-        highlight=False,
-    )
-    labels = Table("label", "good", "bad", "neutral", "good share", title="labels")
-    for name, c in report["quantity"]["labels"].items():
-        labels.add_row(name, _fmt(c["good"]), _fmt(c["bad"]), _fmt(c["neutral"]), _pct(c["good_share"]))
-    out.print(labels)
-
-    q = report["quality"]
-    weak, dup = q["weak_labels"], q["duplicates"]
-    quality = Table("check", "figure", title="quality")
-    quality.add_row("empty / short (<10 words) bodies", f"{q['empty_bodies']} / {q['short_bodies_under_10_words']}")
-    quality.add_row("score 0 and unanswered", f"{weak['zero_score_unanswered']['n']:,} ({_pct(weak['zero_score_unanswered']['share'])})")
-    quality.add_row("closed (unknown reason / duplicate)",
-                    f"{weak['closed']['n']:,} ({weak['closed_reason_unknown']} / {weak['closed_as_duplicate']})")
-    reasons = weak["grade_bad_reasons"]
-    quality.add_row("grade bad: score < 0 / closed / both",
-                    f"{reasons['negative_score_only']} / {reasons['closed_only']} / {reasons['both']}")
-    quality.add_row("score exactly at site median (book: bad)",
-                    f"{weak['score_at_site_median']['n']:,} ({_pct(weak['score_at_site_median']['share'])})")
-    quality.add_row("identical texts (groups / rows)", f"{dup['identical_groups']} / {dup['identical_rows']}")
-    quality.add_row(f"near-identical pairs (J >= {dup['near_threshold']})",
-                    f"{dup['near_identical_pairs']} ({dup['near_identical_cross_site_pairs']} across sites)")
-    missing = ", ".join(f"{k} {_pct(v['share'])}" for k, v in sorted(q["missing"].items(), key=lambda kv: -kv[1]["n"])[:5])
-    quality.add_row("most missing", missing or "none")
-    out.print(quality)
-
-    pc = report["per_class"][report["label"]]
-    rows = [r for r in pc["rows"] if r["group"] != "after posting" and r["auc"] is not None]
-    rows.sort(key=lambda r: -abs(r["auc"] - 0.5))
-    diff = Table("feature", "good mean", "bad mean", "diff", "AUC",
-                 title=f"what differs, good vs bad ({report['label']}: {pc['good']:,} / {pc['bad']:,})")
-    diff.columns[0].no_wrap = True
-    for r in rows[:top]:
-        diff.add_row(r["feature"], _fmt(r["good_mean"]), _fmt(r["bad_mean"]), _fmt(r["difference"]),
-                     _fmt(r["auc"], 3))
-    out.print(diff)
-
-    leak = report["leakage"]
-    lt = Table("split", "test", "shared\nowners", "owner\nin train", "same\ntext", "near\nsame",
-               "older", "good %\ntr→te", title=f"leakage ({leak['label']} label; test-side figures)",
-               box=box.SIMPLE_HEAD)
-    for kind in LEAKAGE_SPLITS:
-        s = leak.get(kind)
-        if not s:
-            continue
-        lt.add_row(kind, _fmt(s["test_rows"]), _fmt(s["owner_overlap"]), _pct(s["test_share_owner_in_train"]),
-                   _fmt(s["identical_test_rows"]), _fmt(s["near_identical_test_rows"]),
-                   _pct(s["test_share_older_than_newest_train_same_site"]),
-                   _shift(s.get("train_good_share"), s.get("test_good_share")))
-    out.print(lt)
-    out.print(
-        "[dim]owner in train: share of test rows whose author has training rows; same / near same: "
-        "test rows with an identical / Jaccard >= 0.9 text in train; older: test rows older than the "
-        "newest training row of their site[/]"
-    )
-    for note in report.get("findings", []):
-        out.print(f"- {note}", highlight=False)
-
-
-# ---------------------------------------------------------------- HTML
-def _e(value: Any) -> str:
-    return html.escape(_fmt(value) if not isinstance(value, str) else value, quote=True)
-
-
-def _table(headers: list[str], rows: list[list[Any]], numeric_from: int = 1) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = []
-    for row in rows:
-        cells = "".join(
-            f'<td class="num">{_e(v)}</td>' if i >= numeric_from and not isinstance(v, str) else f"<td>{_e(v)}</td>"
-            for i, v in enumerate(row)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight", metadata={"Software": None})
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img alt="plot" src="data:image/png;base64,{data}">'
-
-
-def _plots(report: dict[str, Any]) -> dict[str, str]:
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    q = report["quantity"]
-    label = report["label"]
-    plots: dict[str, str] = {}
-
-    sites = q["by_site"]
-    fig = Figure(figsize=(8, max(3.0, 0.28 * len(sites) + 1)))
-    ax = fig.add_subplot()
-    names = [s["site"] for s in sites]
-    left = np.zeros(len(sites))
-    for cls, color in (("good", "#3a7d44"), ("bad", "#c0392b"), ("neutral", "#b0b0b0")):
-        vals = np.array([s[label][cls] for s in sites], dtype=float)
-        ax.barh(names, vals, left=left, color=color, label=cls)
-        left += vals
-    ax.invert_yaxis()
-    ax.set_xlabel("questions")
-    ax.set_title(f"questions per site ({label} label)")
-    ax.legend(loc="lower right")
-    ax.tick_params(axis="y", labelsize=8)
-    plots["sites"] = _png(fig)
-
-    years = q["by_year"]
-    if years:
-        fig = Figure(figsize=(8, 3.2))
-        ax = fig.add_subplot()
-        xs = [y["year"] for y in years]
-        ax.bar(xs, [y["rows"] for y in years], color="#7f9cc0")
-        ax.set_ylabel("questions")
-        ax2 = ax.twinx()
-        for name, color in (("grade", "#3a7d44"), ("book", "#8e44ad")):
-            ax2.plot(xs, [y.get(f"{name}_good_share") for y in years], marker="o", color=color,
-                     label=f"{name}: good share")
-        ax2.set_ylim(0, 1)
-        ax2.legend(loc="lower left", fontsize=8)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title("questions and good share by year")
-        plots["years"] = _png(fig)
-
-    hist = q["body_words_histogram"]
-    edges = hist["edges"]
-    fig = Figure(figsize=(8, 3.2))
-    ax = fig.add_subplot()
-    centers = np.arange(len(edges) - 1)
-    width = 0.27
-    for k, (cls, color) in enumerate((("good", "#3a7d44"), ("bad", "#c0392b"), ("neutral", "#b0b0b0"))):
-        counts = np.asarray(hist[cls], dtype=float)
-        total = counts.sum()
-        ax.bar(centers + (k - 1) * width, counts / total if total else counts, width, color=color, label=cls)
-    ticks = [f"{int(a)}-{int(b) - 1}" for a, b in pairwise(edges)]
-    ticks[-1] = f"{int(edges[-2])}+"
-    ax.set_xticks(centers, ticks, rotation=45, fontsize=7)
-    ax.set_ylabel("share of class")
-    ax.set_xlabel("words in body")
-    ax.set_title(f"body length by class ({label} label)")
-    ax.legend(fontsize=8)
-    plots["lengths"] = _png(fig)
-
-    sh = q["score_histogram"]
-    fig = Figure(figsize=(8, 3.0))
-    ax = fig.add_subplot()
-    ax.bar(sh["scores"], sh["counts"], color="#7f9cc0")
-    ax.set_xlabel(f"score (clipped to {sh['clip'][0]}..{sh['clip'][1]})")
-    ax.set_ylabel("questions")
-    ax.set_title("score distribution")
-    plots["scores"] = _png(fig)
-    return plots
-
-
-def _template() -> Template:
-    text = resources.files("askwell").joinpath("assets/templates/data_report.html").read_text("utf-8")
-    return Template(text)
-
-
-def _leakage_rows(leak: dict[str, Any]) -> list[list[Any]]:
-    rows = []
-    for kind in LEAKAGE_SPLITS:
-        s = leak.get(kind)
-        if not s:
-            continue
-        rows.append([
-            kind, s["train_rows"], s["test_rows"], s["owner_overlap"], s["test_rows_owner_in_train"],
-            _pct(s["test_share_owner_in_train"]), s["identical_test_rows"], s["near_identical_test_rows"],
-            s["near_identical_pairs"], s["test_rows_older_than_newest_train_same_site"],
-            _pct(s["test_share_older_than_newest_train_same_site"]),
-            _pct(s["test_share_older_than_newest_train_any_site"]),
-            _pct(s.get("train_good_share")), _pct(s.get("test_good_share")),
-        ])
-    return rows
-
-
-def render_html(report: dict[str, Any]) -> str:
-    """One self-contained HTML page (inline CSS and PNGs; no script, no external asset)."""
-    plots = _plots(report)
-    ds, fmt, q, qty, leak = (report["dataset"], report["format"], report["quality"],
-                             report["quantity"], report["leakage"])
-    label = report["label"]
-
-    example = fmt.get("text_example")
-    example_html = (
-        f"<h3>Example: {_e(example['question_id'] or '')}</h3>"
-        f"<p>body_html (first 800 characters)</p><pre>{_e(example['body_html'])}</pre>"
-        f"<p>body_text</p><pre>{_e(example['body_text'])}</pre>"
-        if example else ""
-    )
-    format_html = (
-        f"<p>{_e(fmt['text_derivation'])}</p>"
-        + example_html
-        + "<h3>Columns</h3>"
-        + _table(["column", "type", "non-null", "meaning"],
-                 [[c["name"], c["dtype"], c["non_null"], c["description"]] for c in fmt["columns"]],
-                 numeric_from=2)
-        + "<h3>Structure found in bodies (totals)</h3>"
-        + _table(["span kind", "count"], [[k, v] for k, v in fmt["span_totals"].items()])
-        + "<h3>Sources</h3>"
-        + _table(["site", "kind", "questions", "files", "rejected rows"],
-                 [[s["site"], s["kind"], s["questions"], ", ".join(s["files"]), s["rejected"]]
-                  for s in fmt["sources"]], numeric_from=2)
-    )
-
-    weak, dup, edits = q["weak_labels"], q["duplicates"], q["edits"]
-    quality_rows = [
-        ["empty bodies", q["empty_bodies"]],
-        ["bodies under 10 words", q["short_bodies_under_10_words"]],
-        ["empty titles", q["empty_titles"]],
-        ["score 0 and unanswered (weak label)", f"{weak['zero_score_unanswered']['n']:,} ({_pct(weak['zero_score_unanswered']['share'])})"],
-        ["score within 1 of zero (weak label)", f"{weak['score_within_1_of_zero']['n']:,} ({_pct(weak['score_within_1_of_zero']['share'])})"],
-        ["score exactly at site median ('book' calls it bad)", f"{weak['score_at_site_median']['n']:,} ({_pct(weak['score_at_site_median']['share'])})"],
-        ["'grade' bad: score < 0 only / closed only / both",
-         f"{weak['grade_bad_reasons']['negative_score_only']} / {weak['grade_bad_reasons']['closed_only']} / {weak['grade_bad_reasons']['both']}"],
-        ["closed", f"{weak['closed']['n']:,} ({_pct(weak['closed']['share'])})"],
-        ["closed as duplicate", weak["closed_as_duplicate"]],
-        ["closed, reason unknown (no PostHistory)", weak["closed_reason_unknown"]],
-        ["identical texts: groups / rows", f"{dup['identical_groups']} / {dup['identical_rows']}"],
-        [f"near-identical pairs (Jaccard >= {dup['near_threshold']})",
-         f"{dup['near_identical_pairs']} over {dup['near_identical_rows']} questions, {dup['near_identical_cross_site_pairs']} across sites"],
-    ]
-    if edits:
-        quality_rows += [
-            ["questions from sites with PostHistory", edits["rows_with_history"]],
-            ["edited after posting", f"{edits['edited_after_posting']['n']:,} ({_pct(edits['edited_after_posting']['share'])})"],
-            ["title changed since posting", f"{edits['title_changed_since_posting']['n']:,} ({_pct(edits['title_changed_since_posting']['share'])})"],
-            ["sites without PostHistory", ", ".join(edits["sites_without_history"]) or "none"],
-        ]
-    quality_html = (
-        _table(["check", "figure"], quality_rows)
-        + "<h3>Missing values</h3>"
-        + _table(["column", "missing", "share"],
-                 [[k, v["n"], _pct(v["share"])] for k, v in sorted(q["missing"].items(), key=lambda kv: -kv[1]["n"])])
-        + "<h3>Near-identical examples</h3>"
-        + _table(["question a", "question b", "Jaccard", "title a", "title b"],
-                 [[x["a"], x["b"], x["jaccard"], x["title_a"], x["title_b"]] for x in dup["examples"]],
-                 numeric_from=2)
-    )
-
-    label_rows = [[name, c["good"], c["bad"], c["neutral"], c["total"], _pct(c["good_share"]),
-                   report["label_descriptions"].get(name, "")]
-                  for name, c in qty["labels"].items()]
-    site_rows = []
-    for s in qty["by_site"]:
-        site_rows.append([s["site"], s["kind"], s["rows"], s["median_score"],
-                          s["grade"]["good"], s["grade"]["bad"], s["grade"]["neutral"],
-                          s["book"]["good"], s["book"]["bad"],
-                          str(s.get("first") or "")[:10], str(s.get("last") or "")[:10]])
-    year_rows = [[y["year"], y["rows"], y["median_score"], _pct(y.get("grade_good_share")),
-                  _pct(y.get("book_good_share"))] for y in qty["by_year"]]
-    length_rows = [[k, *[v.get(p) for p in ("min", "p05", "p25", "median", "p75", "p95", "max", "mean")]]
-                   for k, v in qty["lengths"].items() if v]
-    quantity_html = (
-        "<h3>Labels</h3>"
-        + _table(["label", "good", "bad", "neutral", "total", "good share", "rule"], label_rows)
-        + "<h3>By kind</h3>"
-        + _table(["kind", "questions", "sites", "median score", "grade good share", "book good share"],
-                 [[k["kind"], k["rows"], k["sites"], k["median_score"], _pct(k.get("grade_good_share")),
-                   _pct(k.get("book_good_share"))] for k in qty["by_kind"]])
-        + "<h3>By site</h3>"
-        + plots["sites"]
-        + _table(["site", "kind", "questions", "median score", "grade good", "grade bad", "grade neutral",
-                  "book good", "book bad", "first", "last"], site_rows, numeric_from=2)
-        + "<h3>Over time</h3>"
-        + plots.get("years", "")
-        + _table(["year", "questions", "median score", "grade good share", "book good share"], year_rows)
-        + "<h3>Score and age</h3>"
-        + f"<p>Within a site, rank correlation (Spearman) of posting date and score; negative: newer "
-        f"questions score lower. Median over sites: {_e(qty['score_vs_date'].get('median_spearman'))}.</p>"
-        + _table(["site", "questions", "Spearman(date, score)"],
-                 [[r["site"], r["rows"], r["spearman_date_score"]] for r in qty["score_vs_date"]["sites"]])
-        + "<h3>Lengths</h3>"
-        + plots["lengths"]
-        + _table(["figure", "min", "p05", "p25", "median", "p75", "p95", "max", "mean"], length_rows)
-        + plots["scores"]
-        + "<h3>Top tags</h3>"
-        + _table(["tag", "questions"], [[t["tag"], t["n"]] for t in qty["top_tags"]])
-        + "".join(
-            f"<h4>Top tags on {_e(kind)} sites</h4>" + _table(["tag", "questions"], [[t["tag"], t["n"]] for t in tags])
-            for kind, tags in qty["top_tags_by_kind"].items()
-        )
-    )
-
-    per_class_parts = []
-    for name in [label, *[n for n in report["per_class"] if n != label]]:
-        pc = report["per_class"][name]
-        per_class_parts.append(
-            f"<h3>{_e(name)} label: {pc['good']:,} good vs {pc['bad']:,} bad</h3>"
-            + _table(["feature", "group", "meaning", "good mean", "bad mean", "difference", "good median",
-                      "bad median", "AUC"],
-                     [[r["feature"], r["group"], r["description"], r["good_mean"], r["bad_mean"],
-                       r["difference"], r["good_median"], r["bad_median"], r["auc"]] for r in pc["rows"]],
-                     numeric_from=3)
-        )
-        if name == label and pc.get("examples"):
-            for cls in ("good", "bad"):
-                per_class_parts.append(
-                    f"<h4>{_e(cls)} examples ({_e(name)})</h4>"
-                    + _table(["question", "title", "score", "answers"],
-                             [[x.get("question_id", ""), x.get("title", ""), x.get("score"), x.get("answer_count")]
-                              for x in pc["examples"][cls]], numeric_from=2)
-                )
-    per_class_html = (
-        "<p>AUC: the chance that a good question has a higher value than a bad one (0.5: no "
-        "difference). 'after posting' rows are outcomes, shown to explain the labels; never train on them.</p>"
-        + "".join(per_class_parts)
-    )
-
-    leak_examples = []
-    for kind in LEAKAGE_SPLITS:
-        for x in (leak.get(kind) or {}).get("near_examples", []):
-            leak_examples.append([kind, x["test"], x["train"], x["jaccard"]])
-    time_rows = []
-    for kind in ("author", "random"):
-        for site, t in (leak.get(kind) or {}).get("time_by_site", {}).items():
-            time_rows.append([kind, site, t["test_rows"], t["older_than_newest_train"], _pct(t["share"])])
-    leakage_html = (
-        f"<p>Splits of the {leak['rows']:,} questions labelled by {_e(leak['label'])}, stratified by "
-        f"site, seed {leak['seed']}, test fraction {leak['test_size']}. Authors are (site, user id); "
-        "questions without an author are their own group.</p>"
-        + _table(["split", "train", "test", "owners both sides", "test rows, owner in train",
-                  "share", "identical across", "near-identical test rows", "near-identical pairs",
-                  "test older than newest train (site)", "share (site)", "share (any site)",
-                  "good share train", "good share test"],
-                 _leakage_rows(leak))
-        + "<h3>Near-identical pairs across sides</h3>"
-        + _table(["split", "test question", "train question", "Jaccard"], leak_examples, numeric_from=3)
-        + "<h3>Time order per site</h3>"
-        + _table(["split", "site", "test rows", "older than newest train", "share"], time_rows, numeric_from=2)
-    )
-
-    findings = "".join(f"<li>{_e(n)}</li>" for n in report.get("findings", []))
-    return _template().substitute(
-        title=_e(f"askwell data report: {ds.get('id') or 'dataset'}"),
-        dataset_id=_e(ds.get("id") or "-"),
-        created=_e(ds.get("created") or "-"),
-        rows=_e(ds["rows"]),
-        sites=_e(ds["sites"]),
-        label=_e(label),
-        license=_e(ds.get("license") or "-"),
-        findings=findings or "<li>none</li>",
-        format=format_html,
-        quality=quality_html,
-        quantity=quantity_html,
-        per_class=per_class_html,
-        leakage=leakage_html,
-    )
-
-
-def write_html(report: dict[str, Any], path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(report), encoding="utf-8")
-    return path

@@ -9,6 +9,6 @@
   :mod:`~askwell.evaluation.segments`, :mod:`~askwell.evaluation.erroranalysis`,
   :mod:`~askwell.evaluation.curves`: the report's analyses.
 - :mod:`~askwell.evaluation.evaluate`: every figure as one JSON-ready dict;
-  :mod:`~askwell.evaluation.html` and :mod:`~askwell.evaluation.plots` render it;
+  :mod:`~askwell.reports.evaluation` and :mod:`~askwell.evaluation.plots` render it;
   :mod:`~askwell.evaluation.commands` is the ``askwell evaluate`` glue.
 """

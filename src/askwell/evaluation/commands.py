@@ -187,7 +187,7 @@ def report_json(report: dict[str, Any]) -> Any:
 
 def write_report(report: dict[str, Any], html_path: Path, json_path: Path) -> None:
     """Write the HTML and JSON files (parents created; each written atomically)."""
-    from askwell.evaluation.html import render_html
+    from askwell.reports.evaluation import render_html
 
     for path, text in ((json_path, json.dumps(json_safe(report), indent=1, allow_nan=False, default=str)),
                        (html_path, render_html(report))):

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -580,6 +580,60 @@ def _headline(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+#: Calibration error (adaptive ECE, calibrated scores) a report calls fine / worth a look.
+ECE_PASS, ECE_WARN = 0.03, 0.08
+
+Status = Literal["pass", "warn", "fail"]
+
+
+def _finding(section: str, status: Status, text: str) -> dict[str, str]:
+    return {"section": section, "status": status, "text": text}
+
+
+def _findings(report: dict[str, Any]) -> list[dict[str, str]]:
+    """The headline as findings, each with a status a reader can scan: ``pass`` (nothing to
+    do), ``warn`` (look at it), ``fail`` (the model or the evaluation has a problem)."""
+    out = []
+    held = report["metrics"]["held_out"]
+    auc = held["roc_auc"]
+    if auc["value"] is not None:
+        low = auc["low"] if auc["low"] is not None else auc["value"]
+        status = "fail" if low <= 0.5 else "warn" if auc["value"] < 0.6 else "pass"
+        out.append(_finding("metrics", status, _headline(report)[0]))
+    diag = report["metrics"]["diagnosis"]
+    out.append(_finding("metrics", {"fine": "pass", "overfitting": "fail"}.get(diag["verdict"], "warn"),
+                        diag["text"]))
+    op = report["operating_point"]
+    out.append(_finding("roc", "pass" if op["chosen"]["reached"] else "warn", op["text"]))
+    cal = report["calibration"]
+    ece = (cal.get("calibrated") or {}).get("ece_adaptive")
+    status = "warn" if ece is None else "pass" if ece <= ECE_PASS else "warn" if ece <= ECE_WARN else "fail"
+    out.append(_finding("calibration", status, cal["text"]))
+    leak = report.get("leakage") or {}
+    if "text" in leak:
+        out.append(_finding("leakage", "fail" if leak.get("flagged") else "pass", leak["text"]))
+    segments = report.get("segments") or {}
+    if segments.get("worst"):
+        out.append(_finding("segments", "warn" if segments["worst"].get("outside_interval") else "pass",
+                            segments["worst"]["text"]))
+    flag_gap = segments.get("flag_gap")
+    if flag_gap and flag_gap["gap"] >= FLAG_GAP_NOTE:
+        out.append(_finding("segments", "warn", flag_gap["text"]))
+    lc = report.get("learning_curve") or {}
+    if lc.get("verdict"):
+        out.append(_finding("learning", "pass", lc["verdict"]))
+    cv = report.get("cv") or {}
+    if cv.get("summary", {}).get("roc_auc"):
+        s = cv["summary"]["roc_auc"]
+        out.append(_finding("cv", "warn" if s["std"] > 0.05 else "pass",
+                            f"{cv['k']}-fold {cv['kind']} cross-validation: ROC AUC {s['mean']:.3f} ± "
+                            f"{s['std']:.3f} (folds {s['min']:.3f}-{s['max']:.3f})."))
+    for comp in report.get("comparison") or []:
+        if comp.get("text"):
+            out.append(_finding("comparison", "pass", comp["text"]))
+    return out
+
+
 # ---------------------------------------------------------------- the whole report
 def evaluate(
     subject: Subject,
@@ -675,6 +729,7 @@ def evaluate(
     timings["total"] = round(time.perf_counter() - started, 3)
     report["timings"] = timings
     report["headline"] = _headline(report)
+    report["findings"] = _findings(report)
     return report
 
 

@@ -1,22 +1,24 @@
 """Figures for the report, drawn from the report dict (never from a model).
 
-Each function returns an ``<img>``-ready ``data:image/png;base64,...`` URI, so the HTML
-report is one self-contained file. Figures are built with ``matplotlib.figure.Figure``
+Each function returns an ``<img>``-ready ``data:image/png;base64,...`` URI (through the
+reports' one figure helper, :mod:`askwell.reports.figures`, whose colour-blind-safe palette
+it uses), so the HTML report is one self-contained file. Every axis is labelled. Figures are built with ``matplotlib.figure.Figure``
 and the Agg canvas directly: no pyplot global state, no display needed, safe in threads.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from askwell.reports import figures
+from askwell.reports.figures import ACCENT, BAD, GOOD
+from askwell.reports.figures import NEUTRAL as MUTED
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-GOOD, BAD, ACCENT, MUTED = "#2b7a3d", "#b2362b", "#2458a6", "#8a8f98"
 DPI = 100
 
 
@@ -28,12 +30,7 @@ def _figure(w: float = 5.2, h: float = 3.6) -> Figure:
 
 
 def _uri(fig: Any) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return figures.png_uri(fig, dpi=DPI, tight=False)
 
 
 def _style(ax: Any) -> None:
@@ -157,6 +154,7 @@ def bars(rows: list[dict[str, Any]], value: str, label: str, *, err: str | None 
         ax.axvline(line, color=BAD, ls="--", lw=1, label=line_label)
         ax.legend(fontsize=7, loc="lower right")
     ax.set_xlabel(label, fontsize=8)
+    ax.set_ylabel("feature", fontsize=8)
     ax.tick_params(axis="y", labelsize=7)
     _style(ax)
     return _uri(fig)
@@ -176,6 +174,7 @@ def leakage(section: dict[str, Any]) -> str:
                    label=f"whole model {section['model_auc']:.3f}")
     ax.set_xlim(0.5, 1.0)
     ax.set_xlabel("ROC AUC of the feature alone, max(AUC, 1-AUC)", fontsize=8)
+    ax.set_ylabel("feature", fontsize=8)
     ax.tick_params(axis="y", labelsize=7)
     ax.legend(fontsize=7, loc="lower right")
     _style(ax)
@@ -210,6 +209,7 @@ def segments(rows: list[dict[str, Any]], overall: float | None) -> str:
         ax.axvline(overall, color=BAD, ls="--", lw=1, label=f"overall {overall:.3f}")
         ax.legend(fontsize=7, loc="lower left")
     ax.set_xlabel("ROC AUC (95% bootstrap interval)", fontsize=8)
+    ax.set_ylabel("segment (questions)", fontsize=8)
     ax.tick_params(axis="y", labelsize=7)
     _style(ax)
     return _uri(fig)
@@ -278,6 +278,7 @@ def comparison_diffs(comp: dict[str, Any]) -> str:
     ax.errorbar(d, names, xerr=[d - lo, hi - d], fmt="o", color=ACCENT, ms=4, lw=1)
     ax.axvline(0, color=MUTED, lw=1)
     ax.set_xlabel("difference (evaluated − other), 95% paired bootstrap interval", fontsize=8)
+    ax.set_ylabel("metric", fontsize=8)
     ax.tick_params(axis="y", labelsize=8)
     _style(ax)
     return _uri(fig)

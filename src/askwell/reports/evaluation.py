@@ -1,23 +1,24 @@
-"""Render the evaluation report dict as one self-contained HTML file.
+"""The evaluation report (``askwell evaluate``) as one self-contained HTML page.
 
-No template engine is needed: the page skeleton and stylesheet live in ``assets/``
-(``string.Template``), and sections are built here from small helpers. Every value that
-comes from data — question titles, snippets, tags, feature names, model names, notes —
-goes through :func:`esc` (``html.escape``, quotes included); only strings built by these
-helpers are marked :class:`Markup` and pass through unescaped. Figures are PNG data URIs
-(see :mod:`askwell.evaluation.plots`): the file opens offline and fetches nothing.
+The page (head, header, navigation, sections, footer) is the Jinja2 template
+``reports/templates/evaluation.html`` (autoescaped, on ``base.html``); each section's
+body is built here from small helpers over :mod:`markupsafe` (Jinja2's own escaping):
+every value that comes from data (question titles, snippets, tags, feature and model
+names, notes) is escaped by ``markupsafe.escape``; only ``Markup`` made from escaped parts
+passes through. Figures go through the reports' one helper (:mod:`askwell.reports.figures`):
+PNG data URIs with alt text, so the file opens offline and fetches nothing.
 """
 
 from __future__ import annotations
 
-import html
-import math
 from collections.abc import Callable, Iterable
-from importlib import resources
-from string import Template
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from askwell.evaluation import plots
+from askwell.reports import num, pct, render
+from askwell.reports.figures import draw
 
 SECTIONS = (
     ("summary", "Summary"),
@@ -37,26 +38,9 @@ SECTIONS = (
 )
 
 
-class Markup(str):
-    """A string that is already safe HTML (built by this module)."""
-
-
 def esc(value: Any) -> Markup:
-    if isinstance(value, Markup):
-        return value
-    return Markup(html.escape("" if value is None else str(value), quote=True))
-
-
-def num(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return f"{value:.{digits}f}"
-
-
-def pct(value: Any) -> str:
-    return "-" if value is None else f"{value:.1%}"
+    """``markupsafe.escape`` with ``None`` as the empty string."""
+    return escape("" if value is None else value)
 
 
 def join(parts: Iterable[str | None]) -> Markup:
@@ -79,12 +63,6 @@ def table(headers: list[str], rows: Iterable[list[Any]], numeric: Iterable[int] 
     return el("table", el("thead", head), el("tbody", *body))
 
 
-def img(uri: str, alt: str) -> Markup:
-    # data URIs are produced by plots.py (base64 PNG), never from user input
-    assert uri.startswith("data:image/png;base64,")
-    return Markup(f'<img src="{uri}" alt="{esc(alt)}">')
-
-
 def callout(text: str, kind: str = "") -> Markup:
     return el("div", text, class_=f"callout {kind}".strip())
 
@@ -103,16 +81,16 @@ def with_ci(m: dict[str, Any]) -> Markup:
     return join([num(m["value"]), " ", el("span", f"[{num(m['low'])}, {num(m['high'])}]", class_="ci")])
 
 
-def _figure(name: str, fn: Callable[..., str], *args: Any, **kwargs: Any) -> Markup:
-    try:
-        return img(fn(*args, **kwargs), name)
-    except Exception as exc:  # a figure failing must not lose the rest of the report
-        return el("p", f"({name} could not be drawn: {type(exc).__name__}: {exc})", class_="skipped")
+def _figure(alt: str, fn: Callable[..., str], *args: Any, **kwargs: Any) -> Markup:
+    """One figure with its alt text (what it shows, in words); see reports.figures.draw."""
+    return draw(alt, fn, *args, **kwargs)
 
 
 # ---------------------------------------------------------------- sections
 def _summary(r: dict[str, Any]) -> Markup:
-    items = [el("li", line) for line in r["headline"]]
+    findings = r.get("findings") or [{"status": "", "text": line} for line in r["headline"]]
+    items = [el("li", el("span", f["status"], class_=f"status {f['status']}") if f["status"] else "",
+                " ", f["text"], class_=f"finding {f['status']}".strip()) for f in findings]
     alarm = r.get("leakage", {}).get("flagged")
     parts = [el("ul", *items, class_="headline")]
     if alarm:
@@ -152,7 +130,7 @@ def _confusion(r: dict[str, Any]) -> Markup:
                 "rows are true classes, shares are of each true class."),
         el("div", table(["", "predicted bad", "predicted good", "bad (share)", "good (share)"], rows,
                         numeric=(1, 2, 3, 4)),
-           _figure("confusion matrix", plots.confusion, c), class_="grid"),
+           _figure(f"Confusion matrix at threshold {num(c['threshold'])}: share of each true class predicted good or bad", plots.confusion, c), class_="grid"),
     ])
 
 
@@ -172,8 +150,8 @@ def _roc(r: dict[str, Any]) -> Markup:
                 "was fine costs the writer time and trust, so the operating point is chosen for a "
                 "target precision of the flag unless a target recall is given."),
         callout(o["text"], "" if o["chosen"]["reached"] else "alarm"),
-        el("div", _figure("ROC curve", plots.roc, o, auc),
-           _figure("score distribution", plots.score_histogram, r["scores"], r["model"]["threshold"], chosen),
+        el("div", _figure(f"ROC curve of the held-out scores (AUC {num(auc)}) with the model's threshold and the chosen operating point", plots.roc, o, auc),
+           _figure("Distribution of held-out scores for good and bad questions, with the threshold and operating point", plots.score_histogram, r["scores"], r["model"]["threshold"], chosen),
            class_="grid"),
         el("h3", "Trade-off table"),
         el("p", f"Rows flag the {'lowest' if o['flag'] == 'bad' else 'highest'}-scoring 1%, 2%, 5%... "
@@ -209,7 +187,7 @@ def _calibration(r: dict[str, Any]) -> Markup:
         el("div", el("div", table(["scores", "ECE", "adaptive ECE", "Brier"], rows, numeric=(1, 2, 3)),
                      el("h3", "Calibrated scores, equal-width bins"),
                      table(["bin", "questions", "mean predicted", "observed good"], bins, numeric=(1, 2, 3))),
-           _figure("reliability diagram", plots.reliability, curves), class_="grid"),
+           _figure("Reliability diagram: observed share of good questions against the mean predicted probability, per equal-count bin", plots.reliability, curves), class_="grid"),
     ])
 
 
@@ -257,7 +235,7 @@ def _importance(r: dict[str, Any]) -> Markup:
         parts += [el("h3", "Permutation importance (held-out, per feature)"),
                   el("p", f"Drop in ROC AUC when one feature is shuffled ({perm['rows']:,} held-out rows, "
                           f"{perm['repeats']} repeats, baseline {num(perm['baseline_auc'])})."),
-                  _figure("permutation importance", plots.bars, perm["features"], "auc_drop",
+                  _figure("Permutation importance: drop in held-out ROC AUC when each feature is shuffled, largest first", plots.bars, perm["features"], "auc_drop",
                           "ROC AUC drop", err="auc_drop_std")]
     fields = imp.get("permutation_fields")
     if fields:
@@ -267,11 +245,11 @@ def _importance(r: dict[str, Any]) -> Markup:
                         numeric=(1, 2))]
     if imp.get("contributions"):
         parts += [el("h3", "Mean |contribution| (held-out sample)"),
-                  _figure("mean absolute contribution", plots.bars, imp["contributions"],
+                  _figure("Mean absolute contribution of each feature to the log-odds of good, held-out sample", plots.bars, imp["contributions"],
                           "mean_abs_contribution", "mean |contribution| to log-odds")]
     if imp.get("native"):
         parts += [el("h3", f"Model-native importance ({imp['native']['kind']})"),
-                  _figure("native importance", plots.bars, imp["native"]["features"], "share", "share of total")]
+                  _figure("Model-native importance: each feature's share of the total", plots.bars, imp["native"]["features"], "share", "share of total")]
     return join(parts) if parts else el("p", "not available", class_="skipped")
 
 
@@ -288,7 +266,7 @@ def _leakage(r: dict[str, Any]) -> Markup:
                 f"Alarm above {lk['threshold']:.2f}: a single writing feature beating whole models "
                 "(held-out ROC AUC about 0.65-0.80 on this task) by that much most likely encodes the outcome."),
         callout(lk["text"], "alarm" if lk["flagged"] else "ok"),
-        el("div", _figure("univariate AUC", plots.leakage, lk), class_="grid"),
+        el("div", _figure("Each feature scored alone (ROC AUC) against the leakage alarm line and the whole model", plots.leakage, lk), class_="grid"),
         table(["feature", "AUC", "train", "held-out", "higher means", "mean good", "mean bad", "missing"],
               rows, numeric=(1, 2, 3, 5, 6, 7)),
     ])
@@ -306,7 +284,7 @@ def _learning(r: dict[str, Any]) -> Markup:
                 "(calibrated on the same calibration fold), scored on the same held-out questions; "
                 "100% is the evaluated model."),
         callout(lc["verdict"] or "too few points for a verdict"),
-        el("div", _figure("learning curve", plots.learning_curve, lc),
+        el("div", _figure("Learning curve: train and held-out ROC AUC against the number of training questions", plots.learning_curve, lc),
            table(["share", "train rows", "train AUC", "held-out AUC", "held-out Brier"], rows,
                  numeric=(1, 2, 3, 4)), class_="grid"),
     ])
@@ -339,7 +317,7 @@ def _segments(r: dict[str, Any]) -> Markup:
                          num(row.get("roc_auc_gap")), num(row["accuracy"]), num(row["f1"]),
                          pct(row["flagged_share"])])
         scored = [row for row in rows if not row.get("too_small")]
-        fig = _figure(f"segments by {dim}", plots.segments, scored, overall) if scored else ""
+        fig = _figure(f"Held-out ROC AUC with 95% intervals per segment ({names.get(dim, dim)}) against the overall AUC", plots.segments, scored, overall) if scored else ""
         parts.append(el("div", table(["segment", "n", "good", "ROC AUC", "gap", "accuracy", "F1", "flagged"],
                                      body, numeric=(1, 2, 4, 5, 6, 7)), fig, class_="grid"))
     return join(parts)
@@ -359,7 +337,7 @@ def _errormap(r: dict[str, Any]) -> Markup:
         parts.append(el("p", "Axes are driven by: " + "; ".join(
             f"component {i + 1}: {', '.join(a)}" for i, a in enumerate(axes))))
     region = em.get("region")
-    parts.append(el("div", _figure("error map", plots.error_map, em), class_="grid"))
+    parts.append(el("div", _figure(f"Error map: {em['n']:,} held-out questions projected to two components, errors marked", plots.error_map, em), class_="grid"))
     if region:
         parts.append(callout(region["text"]))
         if region.get("profile"):
@@ -385,7 +363,7 @@ def _cv(r: dict[str, Any]) -> Markup:
     return join([
         el("p", f"{cv['k']} folds of the {cv['kind']} kind over all labelled questions, re-fitting the "
                 "same family and parameters on each."),
-        el("div", _figure("cross-validation folds", plots.cv_folds, cv, single),
+        el("div", _figure("Held-out ROC AUC of each cross-validation fold against the evaluated split", plots.cv_folds, cv, single),
            table(["metric", "mean", "std", "min", "max"], summ, numeric=(1, 2, 3, 4)), class_="grid"),
         table(["fold", "train", "test", "ROC AUC", "PR AUC", "accuracy", "F1", "Brier"], rows,
               numeric=(1, 2, 3, 4, 5, 6, 7)),
@@ -415,9 +393,9 @@ def _comparison(r: dict[str, Any]) -> Markup:
                              "Intervals from a paired bootstrap (same resampled rows for both)."))
         parts.append(table(["metric", a, comp["name"], "difference", "95% interval", "share evaluated better",
                             "interval excludes 0"], rows, numeric=(1, 2, 3, 5)))
-        parts.append(el("div", _figure("comparison ROC", plots.comparison_roc, comp, a),
-                        _figure("comparison differences", plots.comparison_diffs, comp),
-                        _figure("comparison calibration", plots.reliability,
+        parts.append(el("div", _figure(f"ROC curves of {a} and {comp['name']} on the same held-out questions", plots.comparison_roc, comp, a),
+                        _figure(f"Metric differences {a} minus {comp['name']} with 95% paired bootstrap intervals", plots.comparison_diffs, comp),
+                        _figure(f"Reliability diagrams of {a} and {comp['name']}", plots.reliability,
                                 {a: comp["reliability"]["a"], comp["name"]: comp["reliability"]["b"]}),
                         class_="grid"))
         parts.append(el("p", f"ECE: {num(comp['ece']['a'])} vs {num(comp['ece']['b'])}."))
@@ -453,29 +431,23 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], Markup]] = {
 }
 
 
-def _asset(name: str) -> str:
-    return (resources.files("askwell.evaluation") / "assets" / name).read_text(encoding="utf-8")
-
-
 def render_html(report: dict[str, Any]) -> str:
     """The whole report as one HTML document."""
-    body = []
+    sections = []
     for key, title in SECTIONS:
         try:
             content = RENDERERS[key](report)
         except Exception as exc:  # one broken section must not lose the others
             content = el("p", f"(this section could not be rendered: {type(exc).__name__}: {exc})",
                          class_="skipped")
-        body.append(Markup(f'<section id="{key}">{el("h2", title)}{content}</section>'))
-    nav = join(el("a", title, href=f"#{key}") for key, title in SECTIONS)
+        sections.append({"id": key, "title": title, "body": content})
     m, d = report["model"], report["data"]
-    return Template(_asset("report.html")).substitute(
-        title=esc(f"Evaluation: {m['name']}"),
-        subtitle=esc(f"{m['family']} model · {d['label']} label · {d['split']} split · dataset "
-                     f"{d['dataset_id']} · {d['rows']['test']:,} held-out questions"),
-        css=_asset("report.css"),
-        nav=nav,
-        body="\n".join(body),
-        version=esc(report.get("askwell_version", "")),
-        created=esc(report.get("created", "")),
+    return render(
+        "evaluation.html",
+        title=f"Evaluation: {m['name']}",
+        subtitle=(f"{m['family']} model · {d['label']} label · {d['split']} split · dataset "
+                  f"{d['dataset_id']} · {d['rows']['test']:,} held-out questions"),
+        sections=sections,
+        version=report.get("askwell_version", ""),
+        created=report.get("created", ""),
     )
