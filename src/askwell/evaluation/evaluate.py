@@ -598,17 +598,18 @@ def _findings(report: dict[str, Any]) -> list[dict[str, str]]:
     auc = held["roc_auc"]
     if auc["value"] is not None:
         low = auc["low"] if auc["low"] is not None else auc["value"]
-        status = "fail" if low <= 0.5 else "warn" if auc["value"] < 0.6 else "pass"
+        status: Status = "fail" if low <= 0.5 else "warn" if auc["value"] < 0.6 else "pass"
         out.append(_finding("metrics", status, _headline(report)[0]))
     diag = report["metrics"]["diagnosis"]
-    out.append(_finding("metrics", {"fine": "pass", "overfitting": "fail"}.get(diag["verdict"], "warn"),
-                        diag["text"]))
+    by_verdict: dict[str, Status] = {"fine": "pass", "overfitting": "fail"}
+    out.append(_finding("metrics", by_verdict.get(diag["verdict"], "warn"), diag["text"]))
     op = report["operating_point"]
     out.append(_finding("roc", "pass" if op["chosen"]["reached"] else "warn", op["text"]))
     cal = report["calibration"]
     ece = (cal.get("calibrated") or {}).get("ece_adaptive")
-    status = "warn" if ece is None else "pass" if ece <= ECE_PASS else "warn" if ece <= ECE_WARN else "fail"
-    out.append(_finding("calibration", status, cal["text"]))
+    calibrated: Status = ("warn" if ece is None else "pass" if ece <= ECE_PASS
+                          else "warn" if ece <= ECE_WARN else "fail")
+    out.append(_finding("calibration", calibrated, cal["text"]))
     leak = report.get("leakage") or {}
     if "text" in leak:
         out.append(_finding("leakage", "fail" if leak.get("flagged") else "pass", leak["text"]))
