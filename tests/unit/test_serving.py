@@ -193,6 +193,7 @@ def test_tags_may_be_a_comma_separated_string(make_client: Any) -> None:
     assert as_text.status_code == 200 and as_text.json()["score"] == as_list.json()["score"]
     too_many = c.post("/v1/analyze", json={**GOOD, "tags": " ".join(f"t{i}" for i in range(11))})
     assert too_many.status_code == 422 and "at most 10 tags" in too_many.text
+    assert too_many.json()["error"]["code"] == "tags"  # refused for content, not shape
 
 
 # ---------------------------------------------------------------------- errors

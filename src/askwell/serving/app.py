@@ -307,7 +307,9 @@ def _install_error_handlers(app: FastAPI) -> None:
                    for e in exc.errors()][:20]
         first = details[0] if details else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(p) for p in first["loc"] if p != "body") or "body"
-        return error_response(422, "invalid_request", f"Invalid request: {where}: {first['msg']}. "
+        # tags that split into too many: valid shape, refused for content (code "tags")
+        code = "tags" if details and all(d["type"] == "tags" for d in details) else "invalid_request"
+        return error_response(422, code, f"Invalid request: {where}: {first['msg']}. "
                               "See /docs for the request format.", request_id_of(request), details)
 
     @app.exception_handler(StarletteHTTPException)

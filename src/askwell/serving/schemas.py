@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from askwell.explain.schema import Action, Category, FieldName, FilterOutcomeName, Severity, Verdict
-from askwell.question import MAX_TAG_CHARS, MAX_TAGS, clean_tags
+from askwell.question import MAX_TAG_CHARS, MAX_TAGS, TagError, clean_tags
 
 #: Fields that are stored (prediction log, feedback) hold no control characters: PostgreSQL
 #: refuses NUL in text, and an identifier with control characters is no identifier.
@@ -47,7 +48,12 @@ class AnalyzeRequest(BaseModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: list[str] | str) -> list[str]:
-        return list(clean_tags(v))
+        # The schema bounds the list as sent; how many tags a string or an item splits into
+        # ("a b, c") only the rule can count, so that refusal is about content ("tags").
+        try:
+            return list(clean_tags(v))
+        except TagError as exc:
+            raise PydanticCustomError("tags", str(exc)) from exc
 
 
 class SuggestionOut(BaseModel):
