@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         default_factory=_default_shared_data,
         description="Folder holding one sub-folder (or .7z archive) per Stack Exchange site.",
     )
+    shared_data_extra: Path | None = Field(
+        default=None,
+        description="A second dump folder ingested by default (default: "
+                    "``stackexchange-extra`` beside ``shared_data``, when it exists).",
+    )
     seed: int = 42
     duckdb_memory_limit: str = Field(
         default="256MB", description="Upper bound for DuckDB during ingest joins."
@@ -40,6 +45,12 @@ class Settings(BaseSettings):
         description="The filtering model in front of the main model: 'default' (the packaged "
                     "one), 'off', or a filter folder (askwell filter train --out).",
     )
+
+    @property
+    def dump_folders(self) -> list[Path]:
+        """The folders the default ingest reads: the shared dumps and the extra ones."""
+        extra = self.shared_data_extra or self.shared_data.parent / "stackexchange-extra"
+        return [self.shared_data, *([extra] if extra.is_dir() and extra != self.shared_data else [])]
 
     @property
     def datasets_dir(self) -> Path:

@@ -42,9 +42,12 @@ def evaluate_cmd(
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed for bootstrap and sampling.")] = 0,
     learning_curve: Annotated[bool, typer.Option(help="Fit learning curves.")] = True,
+    sites_out: Annotated[bool, typer.Option(help="Leave-one-site-out over the main sites (one "
+                                                 "re-fit per site).")] = True,
     permutation: Annotated[bool, typer.Option(help="Permutation importance.")] = True,
     error_map: Annotated[bool, typer.Option(help="2-D error map.")] = True,
-    fast: Annotated[bool, typer.Option(help="Skip learning curves, permutation and CV.")] = False,
+    fast: Annotated[bool, typer.Option(help="Skip learning curves, permutation, CV and "
+                                            "leave-one-site-out.")] = False,
     log: Annotated[bool, typer.Option(help="Log the report to the model's MLflow run.")] = True,
     tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI.")] = None,
     as_json: JsonFlag = False,
@@ -59,7 +62,7 @@ def evaluate_cmd(
         top_k=top_k, n_boot=bootstrap, seed=seed, target_precision=target_precision,
         target_recall=target_recall, flag=flag, cv=0 if fast else cv,
         learning_curve=learning_curve and not fast, permutation=permutation and not fast,
-        error_map=error_map,
+        error_map=error_map, sites_out=sites_out and not fast,
     )
     run = run_evaluate(settings(), model, against=against, label=label, split=split, dataset=dataset,
                        config=config, html_path=html, json_path=out, tracking_uri=tracking_uri,

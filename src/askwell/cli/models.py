@@ -84,7 +84,8 @@ def models_list(
 
 @app.command("build-default")
 def models_build_default(
-    dataset: Annotated[str | None, typer.Option(help="Dataset id (default: latest).")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Dataset id (default: ingest both shared "
+                                                     "dump folders, as quickstart does).")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the model folder here instead of the package.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -92,8 +93,13 @@ def models_build_default(
     from askwell.data.store import DatasetStore
     from askwell.models.default import build_default_model, default_model_dir
 
-    ds = DatasetStore(settings().datasets_dir).resolve(dataset)
-    with err_console().status(f"training the default model on {ds.id}"):
+    if dataset:
+        ds = DatasetStore(settings().datasets_dir).resolve(dataset)
+    else:  # both shared dump folders, ingested here (instant when they already are)
+        from askwell.data.commands import run_ingest
+
+        ds = run_ingest(settings(), None, site=None, force=False, quiet=as_json).dataset
+    with err_console().status(f"training the default model on {ds.id} and holding out each main site"):
         result = build_default_model(ds, out)
     target = out or default_model_dir()
     payload = {"path": str(target), "dataset_id": ds.id, "test": result.metrics,

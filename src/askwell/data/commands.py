@@ -18,14 +18,15 @@ from askwell.data.store import DatasetStore
 
 
 def default_inputs(settings: Settings) -> list[Path]:
-    """Every site folder or archive in the shared data folder."""
+    """Every site folder or archive in the shared data folders (the main one and, when
+    present, ``stackexchange-extra`` beside it: :attr:`Settings.dump_folders`)."""
     root = settings.shared_data
     if not root.is_dir():
         raise DumpError(
             f"no inputs given and the shared data folder {root} does not exist; "
             "pass dump folders, or set ASKWELL_SHARED_DATA"
         )
-    found = sites_in(root)
+    found = [site for folder in settings.dump_folders for site in sites_in(folder)]
     if not found:
         raise DumpError(f"{root} holds no site dumps (folders with Posts.xml or .7z archives)")
     return found

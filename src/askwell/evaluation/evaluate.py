@@ -80,6 +80,8 @@ class EvaluationConfig:
     target_recall: float | None = None
     flag: str = operating.DEFAULT_FLAG
     cv: int = 0
+    #: Leave-one-site-out over the main sites (one re-fit per site; ``--no-sites-out``).
+    sites_out: bool = True
     learning_curve: bool = True
     permutation: bool = True
     error_map: bool = True
@@ -224,7 +226,7 @@ def score(model: Model, frame: pd.DataFrame) -> Scored:
         raw = np.asarray(model.raw_from_matrix(x), dtype=float)
     else:
         raw = np.asarray(model.raw_proba(questions), dtype=float)
-    p = np.asarray(model.calibration.apply(raw), dtype=float)
+    p = np.asarray(model.calibrate(raw, [q.site for q in questions]), dtype=float)
     return Scored(frame, y, raw, p, x, names)
 
 
@@ -574,6 +576,9 @@ def _headline(report: dict[str, Any]) -> list[str]:
         s = cv["summary"]["roc_auc"]
         lines.append(f"{cv['k']}-fold {cv['kind']} cross-validation: ROC AUC {s['mean']:.3f} ± {s['std']:.3f} "
                      f"(folds {s['min']:.3f}-{s['max']:.3f}).")
+    loso = report.get("sites_out") or {}
+    if loso.get("macro"):
+        lines.append(loso["verdict"])
     for comp in report.get("comparison") or []:
         if comp.get("text"):
             lines.append(comp["text"])
@@ -629,6 +634,13 @@ def _findings(report: dict[str, Any]) -> list[dict[str, str]]:
         out.append(_finding("cv", "warn" if s["std"] > 0.05 else "pass",
                             f"{cv['k']}-fold {cv['kind']} cross-validation: ROC AUC {s['mean']:.3f} ± "
                             f"{s['std']:.3f} (folds {s['min']:.3f}-{s['max']:.3f})."))
+    loso = report.get("sites_out") or {}
+    if loso.get("macro"):
+        from askwell.evaluation.sites import GOAL_MACRO_AUC
+
+        mac = loso["macro"]
+        good = mac["roc_auc"] >= GOAL_MACRO_AUC and mac["brier"] < mac["brier_kind_rate"]
+        out.append(_finding("sites_out", "pass" if good else "warn", loso["verdict"]))
     for comp in report.get("comparison") or []:
         if comp.get("text"):
             out.append(_finding("comparison", "pass", comp["text"]))
@@ -726,6 +738,17 @@ def evaluate(
                              k=config.cv, seed=data.seed)
     else:
         report["cv"] = {"skipped": "not asked for (--cv K)"}
+    if config.sites_out:
+        from askwell.evaluation.sites import leave_one_site_out
+
+        everything = pd.concat([data.fit, data.calibration, data.test], ignore_index=True)
+        try:
+            report["sites_out"] = timed("sites_out", leave_one_site_out, model, everything,
+                                        split=data.split, seed=data.seed, n_boot=min(config.n_boot, 300))
+        except AskwellError as exc:  # a family that cannot be re-fit (an unregistered one)
+            report["sites_out"] = {"skipped": f"the model cannot be re-fit: {exc}"}
+    else:
+        report["sites_out"] = {"skipped": "switched off (--no-sites-out)"}
     report["comparison"] = timed("comparison", _comparison_section, subject, test, against, config)
     timings["total"] = round(time.perf_counter() - started, 3)
     report["timings"] = timings

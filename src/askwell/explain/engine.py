@@ -259,7 +259,7 @@ class Analyzer:
             for name, value in (c.overrides or {}).items():
                 if name in self._index:
                     rows[i + 1, self._index[name]] = value
-        return [float(p) for p in self._features.proba_from_matrix(rows)]
+        return [float(p) for p in self._features.proba_from_matrix(rows, [question.site] * len(rows))]
 
     def _suggest(self, question: Question, text: TextAnalysis, x0: np.ndarray | None,
                  pulling: set[str] | None) -> tuple[float, list[Suggestion]]:

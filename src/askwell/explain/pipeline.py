@@ -282,8 +282,6 @@ class AnalysisPipeline:
 
 
 def _site_table(meta: Mapping[str, Any]) -> SiteLookup | None:
-    try:
-        from askwell.models.sites import SiteTable
-    except ImportError:  # until the site statistics land with the models
-        return None
+    from askwell.models.sites import SiteTable
+
     return SiteTable.from_meta(meta)

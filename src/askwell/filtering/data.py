@@ -64,11 +64,7 @@ def default_dump_folders(settings: Any = None) -> list[Path]:
     from askwell.config import Settings
 
     s = settings or Settings()
-    listed = getattr(s, "shared_data_folders", None) or getattr(s, "dump_folders", None)
-    if listed:
-        return [Path(p) for p in listed]
-    extra = Path(s.shared_data).parent / "stackexchange-extra"
-    return [Path(s.shared_data), *([extra] if extra.is_dir() else [])]
+    return [Path(p) for p in s.dump_folders]
 
 
 def dump_sites(folders: Sequence[Path]) -> list[Path]:

@@ -209,7 +209,9 @@ class Model(Protocol):
 
     Probabilities are of a good reception. ``raw_proba`` is the model's own score before
     calibration (ROC AUC and calibration diagnostics are computed on it); ``predict_proba``
-    is ``calibration.apply(raw_proba(...))``. ``meta`` is what model.json holds.
+    is ``calibrate(raw_proba(...), sites)``: the pooled calibration, then the per-site
+    shift of the model's :class:`~askwell.models.sites.SiteTable` when it has one.
+    ``meta`` is what model.json holds.
     """
 
     meta: ModelMeta
@@ -225,6 +227,8 @@ class Model(Protocol):
     def predict_proba(self, questions: QuestionsLike) -> np.ndarray: ...
 
     def raw_proba(self, questions: QuestionsLike) -> np.ndarray: ...
+
+    def calibrate(self, raw: np.ndarray, sites: Sequence[str | None] | None = None) -> np.ndarray: ...
 
     def explain(self, questions: QuestionsLike) -> Explanation: ...
 
@@ -264,7 +268,7 @@ class FeatureModel(Model, Protocol):
 
     def raw_from_matrix(self, x: np.ndarray) -> np.ndarray: ...
 
-    def proba_from_matrix(self, x: np.ndarray) -> np.ndarray: ...
+    def proba_from_matrix(self, x: np.ndarray, sites: Sequence[str | None] | None = None) -> np.ndarray: ...
 
     def contributions_from_matrix(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
@@ -327,6 +331,7 @@ class BaseModel(ABC):
         if len(np.unique(labels)) < 2:
             raise ValueError("training needs both classes (good and bad questions)")
         self._fit_raw(qs, labels)
+        self.meta.extra.pop("sites", None)  # a refit learns its own site table
         self.meta.params = self.get_params()
         self.meta.trained_at = datetime.now().astimezone().isoformat(timespec="seconds")
         self.meta.feature_spec = self.input_names()
@@ -335,14 +340,55 @@ class BaseModel(ABC):
             cal = Calibration.fit(self.raw_proba(cq), cy)
             self.meta.calibration = cal
             self.meta.threshold = best_threshold(cy, cal.apply(self.raw_proba(cq)))
+        self._learn_sites(qs, labels, calibration)
         return self
+
+    def _learn_sites(self, qs: list[Question], y: np.ndarray,
+                     calibration: tuple[QuestionsLike, Sequence[float]] | None) -> None:
+        """Per-site base rates, calibration shifts and score quantiles (see
+        :mod:`askwell.models.sites`), learned on every training question; nothing when the
+        questions carry no site."""
+        from askwell.models.sites import SiteTable
+
+        cq = as_questions(calibration[0]) if calibration is not None else []
+        cy = np.asarray(calibration[1], dtype=int) if calibration is not None else np.zeros(0, int)
+        train = [*qs, *cq]
+        if not any(q.site for q in train):
+            return
+        pooled = self.calibration.apply(self.raw_proba(train))
+        rank = cq or qs
+        table = SiteTable.learn([q.site for q in train], np.concatenate([y, cy]), pooled,
+                                [q.site for q in rank], pooled[len(qs):] if cq else pooled)
+        self.meta.extra["sites"] = table.to_json()
+
+    @property
+    def site_table(self) -> Any:
+        """The model's :class:`~askwell.models.sites.SiteTable` (None before it had one);
+        read from meta once per payload."""
+        from askwell.models.sites import SiteTable
+
+        payload = self.meta.extra.get("sites")
+        cached = self.__dict__.get("_site_table_cache")
+        if cached is None or cached[0] is not payload:
+            cached = (payload, SiteTable.from_meta(self.meta) if payload else None)
+            self.__dict__["_site_table_cache"] = cached
+        return cached[1]
+
+    def calibrate(self, raw: np.ndarray, sites: Sequence[str | None] | None = None) -> np.ndarray:
+        """Probabilities from raw scores: the pooled calibration, then each site's shift
+        (``sites`` None: pooled only, as for a question with no site context)."""
+        p = self.calibration.apply(raw)
+        table = self.site_table
+        if table is None or sites is None:
+            return p
+        return np.asarray(table.adjust(sites, p), dtype=float)
 
     def predict_proba(self, questions: QuestionsLike) -> np.ndarray:
         """Calibrated probability that each question is well received."""
         qs = as_questions(questions)
         if not qs:
             return np.zeros(0)
-        return self.calibration.apply(self.raw_proba(qs))
+        return self.calibrate(self.raw_proba(qs), [q.site for q in qs])
 
     def predict(self, questions: QuestionsLike) -> np.ndarray:
         return (self.predict_proba(questions) >= self.threshold).astype(int)
@@ -430,8 +476,14 @@ class FeatureModelBase(BaseModel):
     def contributions_from_matrix(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-row additive contributions (log-odds) and the base value per row."""
 
-    def proba_from_matrix(self, x: np.ndarray) -> np.ndarray:
-        return self.calibration.apply(self.raw_from_matrix(x))
+    def proba_from_matrix(self, x: np.ndarray, sites: Sequence[str | None] | None = None) -> np.ndarray:
+        return self.calibrate(self.raw_from_matrix(x), sites)
+
+    def predict_proba(self, questions: QuestionsLike) -> np.ndarray:
+        qs = as_questions(questions)
+        if not qs:
+            return np.zeros(0)
+        return self.proba_from_matrix(self.matrix(qs), [q.site for q in qs])
 
     def raw_proba(self, questions: QuestionsLike) -> np.ndarray:
         return self.raw_from_matrix(self.matrix(as_questions(questions)))

@@ -45,12 +45,19 @@ def load_default_model() -> BaseModel:
 
 def build_default_model(dataset: Any, out: Path | None = None) -> Any:
     """Train the default model on ``dataset`` and write it (atomically) to ``out``."""
+    import pandas as pd
+
+    from askwell.evaluation.sites import leave_one_site_out
     from askwell.models.training import train
 
     result = train(dataset, DEFAULT_FAMILY, label=DEFAULT_LABEL, split=DEFAULT_SPLIT, seed=DEFAULT_SEED)
+    data = result.data
+    everything = pd.concat([data.fit, data.calibration, data.test], ignore_index=True)
+    result.model.meta["card"]["sites_out"] = leave_one_site_out(
+        result.model, everything, split=data.split, seed=data.seed)
     result.model.meta["card"]["name"] = DEFAULT_NAME
     result.model.meta["card"]["rebuild"] = (
-        "bash scripts/askwell-up.sh once (ingests ../shared/data), then "
+        "bash scripts/askwell-up.sh once (ingests both ../shared/data dump folders), then "
         "`.venv/bin/askwell models build-default`"
     )
     result.model.save(out or default_model_dir())

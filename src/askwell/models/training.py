@@ -107,6 +107,17 @@ def single_latency_ms(model: BaseModel, frame: pd.DataFrame, n: int = 100) -> di
     return {"p50": float(np.percentile(arr, 50)), "p99": float(np.percentile(arr, 99))}
 
 
+def rank_sites_on_unfitted(model: BaseModel, frame: pd.DataFrame) -> None:
+    """Percentiles among the questions the model did not fit (calibration and held-out
+    sides): ``fit`` could only rank on its calibration fold, too few per small site."""
+    table = model.site_table
+    if table is None or not len(frame):
+        return
+    qs = questions_from_frame(frame)
+    table.rank([q.site for q in qs], model.calibration.apply(model.raw_proba(qs)))
+    model.meta.extra["sites"] = table.to_json()
+
+
 def train_on(
     data: PreparedData, family: str, *, dataset_id: str | None = None, params: dict[str, Any] | None = None,
     measure_latency: bool = True,
@@ -119,6 +130,7 @@ def train_on(
         calibration=(data.calibration, data.calibration["label"].to_numpy()),
     )
     seconds = time.perf_counter() - started
+    rank_sites_on_unfitted(model, pd.concat([data.calibration, data.test], ignore_index=True))
     p_test = model.predict_proba(data.test)
     p_train = model.predict_proba(data.fit)
     metrics = classification_metrics(data.test["label"].to_numpy(), p_test, model.threshold)

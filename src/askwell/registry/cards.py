@@ -106,5 +106,23 @@ def render_card_markdown(card: dict[str, Any]) -> str:
     if card.get("worst_site"):
         w = card["worst_site"]
         lines += ["", f"Worst site: {w['site']} (ROC AUC {_fmt(w['roc_auc'])}, n={w['n']})."]
+    lines += _sites_out_lines(card.get("sites_out"))
     lines += ["", "## Limitations", *[f"- {item}" for item in card.get("limitations", [])], ""]
     return "\n".join(lines)
+
+
+def _sites_out_lines(section: dict[str, Any] | None) -> list[str]:
+    """The leave-one-site-out table (``askwell models build-default`` adds it to the card)."""
+    if not section or not section.get("sites"):
+        return []
+    lines = ["", "## Sites it never saw (leave-one-site-out)", section.get("verdict", ""), "",
+             "| held-out site | questions | bad | ROC AUC | Brier | Brier kind rate | Brier site rate |",
+             "|---|---|---|---|---|---|---|"]
+    for r in section["sites"]:
+        lines.append(f"| {r['site']} | {r['n']} | {r['bad']} | {_fmt(r['roc_auc'])} | {_fmt(r['brier'])} "
+                     f"| {_fmt(r['brier_kind_rate'])} | {_fmt(r['brier_base_rate'])} |")
+    m = section.get("macro") or {}
+    if m:
+        lines.append(f"| macro | | | {_fmt(m['roc_auc'])} | {_fmt(m['brier'])} | "
+                     f"{_fmt(m['brier_kind_rate'])} | {_fmt(m['brier_base_rate'])} |")
+    return lines

@@ -33,6 +33,7 @@ SECTIONS = (
     ("segments", "Per-segment performance"),
     ("errormap", "Error map"),
     ("cv", "Cross-validation"),
+    ("sites_out", "Sites it never saw"),
     ("comparison", "Comparison"),
     ("data", "Data & provenance"),
 )
@@ -370,6 +371,41 @@ def _cv(r: dict[str, Any]) -> Markup:
     ])
 
 
+def _sites_out(r: dict[str, Any]) -> Markup:
+    lo = r.get("sites_out") or {"skipped": "not in this report"}
+    s = skipped(lo)
+    if s:
+        return s
+    rows = [[x["site"], f"{x['n']:,}", f"{x['bad']:,}", pct(x["base_rate"]),
+             join([num(x["roc_auc"]), " ", el("span", f"[{num(x['roc_auc_low'])}, {num(x['roc_auc_high'])}]",
+                                             class_="ci")]),
+             num(x["brier"], 4), num(x["brier_kind_rate"], 4), num(x["brier_base_rate"], 4),
+             num(x["brier_with_site_rate"], 4), pct(x["mean_predicted"]), num(x["ece"], 3)]
+            for x in lo["sites"]]
+    m = lo["macro"]
+    if m:
+        rows.append([el("strong", "macro average"), "", "", "", num(m["roc_auc"]), num(m["brier"], 4),
+                     num(m["brier_kind_rate"], 4), num(m["brier_base_rate"], 4),
+                     num(m["brier_with_site_rate"], 4), "", num(m["ece"], 3)])
+    parts = [
+        el("p", "Each main site in turn is left out entirely; the same family and parameters are "
+                f"re-fit on the other sites ({lo['split']} split for calibration) and the site is scored "
+                "as a new one (its kind's calibration, not its own base rate). Brier is compared with "
+                "two constants: the kind's base rate over the training sites (the best guess without "
+                "the site's labels) and the site's own base rate (an oracle). The last Brier column is "
+                "the model given the site's base rate, as per-site calibration has once the site is "
+                "in the training data."),
+        callout(lo["verdict"], "" if m and m["brier"] < m["brier_kind_rate"] else "alarm"),
+        table(["held-out site", "questions", "bad", "good", "ROC AUC", "Brier", "Brier kind rate",
+               "Brier site rate (oracle)", "Brier given site rate", "mean predicted", "ECE"],
+              rows, numeric=(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)),
+    ]
+    if lo.get("skipped"):
+        parts.append(el("p", "Not held out (too few of one class): " + ", ".join(
+            f"{x['site']} ({x['n']} questions, {x['bad']} bad)" for x in lo["skipped"])))
+    return join(parts)
+
+
 def _comparison(r: dict[str, Any]) -> Markup:
     comps = r.get("comparison") or []
     if not comps:
@@ -427,7 +463,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], Markup]] = {
     "summary": _summary, "metrics": _metrics, "confusion": _confusion, "roc": _roc,
     "calibration": _calibration, "examples": _examples, "importance": _importance,
     "leakage": _leakage, "learning": _learning, "segments": _segments, "errormap": _errormap,
-    "cv": _cv, "comparison": _comparison, "data": _data,
+    "cv": _cv, "sites_out": _sites_out, "comparison": _comparison, "data": _data,
 }
 
 
