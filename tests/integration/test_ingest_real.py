@@ -1,4 +1,4 @@
-"""Ingest of the 24 real Stack Exchange dumps, checked against manifest.json and against an
+"""Ingest of the real Stack Exchange dumps of both shared folders (24 + 9 sites), checked against manifest.json and against an
 independent recomputation from the XML (``xml.etree`` + DuckDB, not askwell's reader)."""
 
 from __future__ import annotations
@@ -14,10 +14,23 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
+def _folders(shared_dumps: Path) -> list[Path]:
+    """Both shared folders: the default ingest reads the extra one beside the main one."""
+    from askwell.config import Settings
+
+    folders = Settings(shared_data=shared_dumps).dump_folders
+    assert len(folders) == 2, "the stackexchange-extra folder is missing beside the shared dumps"
+    return folders
+
+
 @pytest.fixture(scope="module")
 def manifest(shared_dumps: Path) -> dict[str, dict]:
-    sites = json.loads((shared_dumps / "manifest.json").read_text())["sites"]
-    return {s["site"]: s for s in sites}
+    """Every site of both manifests, with the folder it lives in."""
+    out = {}
+    for folder in _folders(shared_dumps):
+        for s in json.loads((folder / "manifest.json").read_text())["sites"]:
+            out[s["site"]] = {**s, "folder": folder}
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +52,7 @@ def posts(shared_dumps: Path, manifest: dict[str, dict]) -> pd.DataFrame:
     for site in manifest:
         rows = [
             (site, int(a["Id"]), int(a["PostTypeId"]), a.get("OwnerUserId"), a["CreationDate"])
-            for a in _rows(shared_dumps / site / "Posts.xml")
+            for a in _rows(manifest[site]["folder"] / site / "Posts.xml")
         ]
         frames.append(pd.DataFrame(rows, columns=["site", "id", "type", "owner", "created"]))
     df = pd.concat(frames, ignore_index=True)
@@ -54,7 +67,7 @@ def users(shared_dumps: Path, manifest: dict[str, dict]) -> pd.DataFrame:
         (site, int(a["Id"]), a["CreationDate"])
         for site, m in manifest.items()
         if "Users.xml" in m["files_present"]
-        for a in _rows(shared_dumps / site / "Users.xml")
+        for a in _rows(m["folder"] / site / "Users.xml")
     ]
     df = pd.DataFrame(rows, columns=["site", "user_id", "user_created"])
     df["user_created"] = pd.to_datetime(df.user_created)
@@ -90,7 +103,7 @@ def test_question_and_closed_counts_match_the_manifest(questions, manifest):
     )
     expected.index.name = "site"
     pd.testing.assert_frame_equal(got.sort_index(), expected.sort_index(), check_dtype=False)
-    assert len(questions) == sum(m["questions"] for m in manifest.values()) == 7705
+    assert len(questions) == sum(m["questions"] for m in manifest.values()) == 7705 + 4335
 
 
 def test_ids_are_unique(questions):
