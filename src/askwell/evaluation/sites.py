@@ -24,7 +24,7 @@ import pandas as pd
 
 from askwell.evaluation.bootstrap import bootstrap_metrics
 from askwell.evaluation.metrics import expected_calibration_error
-from askwell.models.base import Model
+from askwell.models.base import Model, logit, sigmoid
 from askwell.models.sites import matching_shift
 from askwell.question import questions_from_frame
 
@@ -37,15 +37,6 @@ LOSO_RESAMPLES = 300
 
 def _brier(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean((np.asarray(p, dtype=float) - y) ** 2))
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
 
 
 def held_out_site(model: Model, rest: pd.DataFrame, site: pd.DataFrame, *, split: str,
@@ -64,7 +55,7 @@ def held_out_site(model: Model, rest: pd.DataFrame, site: pd.DataFrame, *, split
     kind = str(site["site_kind"].iloc[0])
     kind_rows = rest[rest["site_kind"] == kind]
     kind_rate = float((kind_rows if len(kind_rows) else rest)["label"].mean())
-    with_rate = _sigmoid(_logit(p) + matching_shift(p, rate))
+    with_rate = sigmoid(logit(p) + matching_shift(p, rate))
     ci = bootstrap_metrics(y, p, float(fresh.threshold), n_boot=n_boot, seed=seed,
                            names=("roc_auc",))["roc_auc"]
     brier = _brier(y, p)

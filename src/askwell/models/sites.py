@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 
 from askwell.data.sitekind import site_kind
+from askwell.models.base import logit as _logit
+from askwell.models.base import sigmoid as _sigmoid
 
 #: Questions at which a site's own calibration shift gets half its weight.
 SHRINK_QUESTIONS = 100.0
@@ -39,15 +41,6 @@ MIN_PERCENTILE_QUESTIONS = 30
 #: Quantile points stored per site (0, 1/Q, ..., 1).
 QUANTILES = 100
 _EPS = 1e-6
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=float), _EPS, 1 - _EPS)
-    return np.log(p / (1 - p))
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
 
 
 def matching_shift(p: np.ndarray, target: float) -> float:
