@@ -36,7 +36,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def real_dataset(tmp_path_factory: pytest.TempPathFactory, shared_dumps: Path):
-    """All 24 shared sites ingested once per test session."""
+    """Both shared folders (33 sites) ingested once per test session."""
     from askwell.data.commands import default_inputs
     from askwell.data.ingest import ingest
     from askwell.data.store import DatasetStore

@@ -78,8 +78,9 @@ def test_model_meta_round_trips_model_json_and_keeps_family_state(tmp_path: Path
 
 
 def test_the_families_implement_the_protocols_they_claim():
-    feature = make_model("features")
-    assert isinstance(feature, FeatureModel) and isinstance(feature, Model)
+    for family in ("features", "stacked"):
+        feature = make_model(family)
+        assert isinstance(feature, FeatureModel) and isinstance(feature, Model), family
     for family in ("heuristic", "linear", "book-v1"):
         model = make_model(family)
         assert isinstance(model, Model) and not isinstance(model, FeatureModel), family

@@ -12,8 +12,8 @@ from askwell.models.artifacts import ArtifactError
 from askwell.models.base import Calibration, best_threshold, load_model, make_model
 from tests.worlds import make_questions
 
-FAMILIES = ["heuristic", "linear", "features", "book-v1"]
-LEARNED = ["linear", "features", "book-v1"]
+FAMILIES = ["heuristic", "linear", "features", "book-v1", "stacked"]
+LEARNED = ["linear", "features", "book-v1", "stacked"]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,8 @@ def test_probabilities_are_finite_and_in_range(family, world):
 @pytest.mark.parametrize("family", LEARNED)
 def test_each_model_can_overfit_a_small_training_set(family):
     small = make_questions(60, seed=3, noise=0.0)
-    params = {"min_child_samples": 2, "n_estimators": 200} if family == "features" else {}
+    trees = {"min_child_samples": 2, "n_estimators": 200}
+    params = trees if family in ("features", "stacked") else {}
     if family == "book-v1":
         params = {}
     model = make_model(family, **params).fit(small, small["label"])

@@ -22,7 +22,7 @@ def _csv(value: str) -> list[str]:
 
 @app.command("compare")
 def models_compare(
-    models: Annotated[str, typer.Option(help="Comma-separated families.")] = "heuristic,linear,features,book-v1",
+    models: Annotated[str, typer.Option(help="Comma-separated families.")] = "heuristic,linear,features,book-v1,stacked",
     labels: Annotated[str, typer.Option(help="Comma-separated label specs.")] = "grade,book",
     splits: Annotated[str, typer.Option(help="Comma-separated splits.")] = "author,time",
     seed: Annotated[int, typer.Option(help="Random seed for every model and split.")] = 42,

@@ -14,7 +14,7 @@ from askwell.cli.common import JsonFlag, commands, console, emit_json, settings
 
 app = commands()
 
-ModelOpt = Annotated[str, typer.Option("--model", "-m", help="heuristic | linear | features | book-v1")]
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="heuristic | linear | features | book-v1 | stacked")]
 LabelOpt = Annotated[str, typer.Option(help="Label spec: grade | book.")]
 SplitOpt = Annotated[str, typer.Option(help="Split: time | author | random.")]
 

@@ -503,6 +503,7 @@ FAMILIES: dict[str, str] = {
     "linear": "askwell.models.linear:LinearModel",
     "features": "askwell.models.features_lgbm:FeaturesModel",
     "book-v1": "askwell.models.book_v1:BookV1Model",
+    "stacked": "askwell.models.stacked:StackedModel",
 }
 
 

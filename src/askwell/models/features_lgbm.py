@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -202,7 +202,7 @@ def _medians(frame: pd.DataFrame) -> dict[str, float | None]:
 
 class FeaturesModel(FeatureModelBase):
     family = "features"
-    estimator_files = (_FILE,)
+    estimator_files: ClassVar[tuple[str, ...]] = (_FILE,)
     #: ``matrix`` is the registry's features of each question, in ``feature_names_`` order,
     #: so the recommendation engine may compute it from the analysis it already made.
     registry_matrix = True
@@ -277,17 +277,27 @@ class FeaturesModel(FeatureModelBase):
         return frame[feature_names(groups=groups)]
 
     def _fit_raw(self, questions: list[Question], y: np.ndarray) -> None:
+        self._fit_trees(questions, y)
+
+    def _fit_trees(self, questions: list[Question], y: np.ndarray,
+                   extra: dict[str, np.ndarray] | None = None) -> None:
+        """Fit the trees on the registry features, plus ``extra`` columns after them (a
+        stacked model's text score: no writer-facing direction but "more is better",
+        kept out of the reference, which describes registry features only)."""
         import lightgbm as lgb
 
         x = self._selected(_features(questions))
-        self.feature_names_ = list(x.columns)
         self.meta.extra["reference"] = build_reference(x, y, [q.site for q in questions])
         self.meta.extra["prior"] = (
             fit_fault_prior(x, y, self.params["prior_strength"]) if self.params.get("prior") else []
         )
         params = self._lgb_params()
         if self.params.get("monotone"):
-            params["monotone_constraints"] = monotone_constraints(self.feature_names_)
+            params["monotone_constraints"] = [*monotone_constraints(list(x.columns)),
+                                              *([1] * len(extra or {}))]
+        for name, column in (extra or {}).items():
+            x = x.assign(**{name: column})
+        self.feature_names_ = list(x.columns)
         matrix = x.to_numpy(dtype=float)
         data = lgb.Dataset(matrix, label=y, feature_name=self.feature_names_,
                            init_score=self._prior_points(matrix).sum(axis=1), free_raw_data=True)
