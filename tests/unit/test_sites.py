@@ -175,3 +175,17 @@ def test_sites_too_small_to_score_are_listed_not_dropped() -> None:
     section = leave_one_site_out(model, world, split="random", seed=0, n_boot=20)
     assert [s["site"] for s in section["skipped"]] == ["tiny.stackexchange.com"]
     assert "tiny.stackexchange.com" not in [r["site"] for r in section["sites"]]
+
+
+@pytest.mark.parametrize(("percentile", "expected"), [
+    (0.0, "in the bottom 1% of questions there"), (0.7, "in the bottom 1% of questions there"),
+    (1.0, "better received than 1% of questions there"),
+    (70.4, "better received than 70% of questions there"),
+    (98.9, "better received than 99% of questions there"),
+    (99.0, "in the top 1% of questions there"), (100.0, "in the top 1% of questions there"),
+    (-5.0, "in the bottom 1% of questions there"), (250.0, "in the top 1% of questions there"),
+])
+def test_the_percentile_never_reads_better_than_0_or_100_percent(percentile: float, expected: str) -> None:
+    from askwell.explain.verdict import percentile_phrase
+
+    assert percentile_phrase(percentile, "there") == expected

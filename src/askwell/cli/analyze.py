@@ -63,8 +63,9 @@ def headline(a: Analysis) -> str:
     base = ""
     if a.site is not None and a.site.base_rate is not None:
         base = f" (average on {escape(where)}: {pct(a.site.base_rate)})"
-    rank = (f"; better received than {a.percentile:.0f}% of questions there"
-            if a.percentile is not None else "")
+    from askwell.explain.verdict import percentile_phrase
+
+    rank = f"; {percentile_phrase(a.percentile, 'there')}" if a.percentile is not None else ""
     verdict = a.verdict.replace("_", " ")
     shown = f"[{_VERDICT_STYLE.get(a.verdict, '')}]{verdict}[/]"
     if a.abstained or a.low_confidence:  # never a bold verdict next to "unreliable"

@@ -44,3 +44,17 @@ def confidence(score: float, threshold: float) -> float:
     if room <= 0:
         return 1.0
     return float(min(1.0, abs(score - threshold) / room))
+
+
+def percentile_phrase(percentile: float, where: str) -> str:
+    """The site percentile as a writer reads it (``where``: "there", "on beer.stackexchange.com").
+
+    At the ends a rounded share reads wrong ("better received than 0% of questions"), so
+    below 1 it is the bottom 1% and from 99 the top 1%; the editor's ``app.js`` says the same.
+    """
+    p = max(0.0, min(100.0, float(percentile)))
+    if p < 1:
+        return f"in the bottom 1% of questions {where}"
+    if p >= 99:
+        return f"in the top 1% of questions {where}"
+    return f"better received than {p:.0f}% of questions {where}"

@@ -137,8 +137,11 @@ class AnalyzeResponse(BaseModel):
     abstained: bool = Field(default=False, description="No verdict: only statistics and sure fixes.")
     site: SiteOut | None = None
     percentile: float | None = Field(
-        default=None, description="Share (0-100) of the site's held-out questions that scored "
-                                  "lower: 'better received than 70% of questions on ...'.")
+        default=None, description="Share (0-100) of the site's questions that scored lower, "
+                                  "among those the model was not fit on (its calibration and "
+                                  "held-out sides; ties count half): 'better received than 70% "
+                                  "of questions on ...' (below 1: 'in the bottom 1%', from 99: "
+                                  "'in the top 1%').")
     filter: FilterOut | None = Field(default=None, description="The filter's outcome (null when "
                                      "no filter ran).")
     findings: list[NoticeOut] = Field(default_factory=list,

@@ -140,6 +140,15 @@
   }
 
   const percent = (p) => `${Math.round(Math.max(0, Math.min(1, p)) * 100)}%`;
+  // The site percentile as a writer reads it; the same wording as the CLI's
+  // (askwell.explain.verdict.percentile_phrase): a rounded "better received than 0%" reads
+  // wrong, so the ends are the bottom and the top 1%.
+  const percentilePhrase = (value, where) => {
+    const p = Math.max(0, Math.min(100, value));
+    if (p < 1) return `In the bottom 1% of questions ${where}`;
+    if (p >= 99) return `In the top 1% of questions ${where}`;
+    return `Better received than ${Math.round(p)}% of questions ${where}`;
+  };
   const pts = (p) => `${p >= 0 ? "+" : "−"}${Math.abs(p * 100).toFixed(1)} pts`;
   const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
   const number = (n) => n.toLocaleString("en-US");
@@ -578,7 +587,7 @@
       el.baseRate.textContent = "";
     }
     el.percentile.textContent = typeof r.percentile === "number" && Number.isFinite(r.percentile)
-      ? `Better received than ${Math.round(Math.max(0, Math.min(100, r.percentile)))}% of questions on ${name || "the sites the model knows"}`
+      ? percentilePhrase(r.percentile, `on ${name || "the sites the model knows"}`)
       : "";
     const conf = typeof r.confidence === "number" ? Math.round(r.confidence * 100) : null;
     el.confidence.textContent = rel === "none" || conf === null ? ""
