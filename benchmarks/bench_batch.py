@@ -257,7 +257,8 @@ def latency(frame: Any, handle: Any, tmp: Path, n: int) -> dict[str, Any]:
             for r in sub.itertuples()]
     figures = {}
     for name, pre in (("precomputed_hit", True), ("computed", False)):
-        s = ServiceSettings(home=tmp / f"svc-{name}", model_path=Path(handle.path), cache="off",
+        # the model and filter the batch job resolved (the packaged ones): the same key
+        s = ServiceSettings(home=tmp / f"svc-{name}", cache="off",
                             rate_limit=0, sync_seconds=0, admin_token="bench")
         with TestClient(create_app(s)) as client:
             if pre:

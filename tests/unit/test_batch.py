@@ -247,6 +247,15 @@ def hybrid_roundtrip(tmp_path: Path, handle: ModelHandle, scheduler: str, model_
         assert 'askwell_answers_total{source="precomputed"} 1.0' in metrics
         assert 'askwell_answers_total{source="computed"} 2.0' in metrics
         assert "askwell_precomputed_share 0.3333333333333333" in metrics
+        # the prediction log says where each answer came from
+        import sqlalchemy as sa
+
+        store = c.app.state.store
+        assert store.flush(10)
+        with store.engine.connect() as con:
+            logged = dict(con.execute(sa.text("select request_id, source from predictions")).all())
+        assert logged[hit["request_id"]] == "precomputed"
+        assert logged[miss["request_id"]] == logged[before["request_id"]] == "computed"
         # the precomputed answer is the one computing gives
         svc = c.app.state.service
         pre, svc.precomputed = svc.precomputed, None
@@ -265,6 +274,11 @@ def hybrid_roundtrip(tmp_path: Path, handle: ModelHandle, scheduler: str, model_
     # a new service on the same database finds the table and uses it for the old model only
     with TestClient(create_app(s.model_copy(update={"model_path": model_dir}))) as c:
         assert c.post("/v1/analyze", json=req).json()["source"] == "precomputed"
+    # the same model behind another filter (here: none) gives other answers: never served
+    with TestClient(create_app(s.model_copy(update={"model_path": model_dir,
+                                                    "question_filter": "off"}))) as c:
+        answer = c.post("/v1/analyze", json=req).json()
+        assert answer["source"] == "computed" and answer["filter"] is None
 
 
 @pytest.fixture(scope="module")

@@ -42,9 +42,10 @@ def check_upgraded_keeps_rows(engine: sa.engine.Engine) -> None:
         assert con.execute(sa.text("select count(*) from feedback")).scalar() == 1
         assert con.execute(sa.text("select count(*) from model_events")).scalar() == 1
         assert con.execute(sa.text("select count(*) from precomputed")).scalar() == 1
-        rows = con.execute(sa.text("select request_id, client_request_id from predictions "
+        rows = con.execute(sa.text("select request_id, client_request_id, source from predictions "
                                    "order by request_id")).all()
-    assert [tuple(r) for r in rows] == [("old-0", None), ("old-1", None), ("old-2", None)]
+    assert [tuple(r) for r in rows] == [("old-0", None, None), ("old-1", None, None),
+                                        ("old-2", None, None)]
     assert migrate.upgrade(engine) == migrate.head()  # idempotent
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from askwell.explain.schema import ModelRef
 from askwell.question import Question
 
-#: Model keys look like the service's ``Served.key``: family:name:version:dataset_id.
+#: Model keys look like the service's ``Served.key``: family:name:version:dataset_id:filter.
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ class ModelHandle:
     abstain_below: float | None = None
     #: the filtering model, as the service's setting names it (default | off | a folder)
     question_filter: str = "default"
+    #: that filter's identity (:func:`askwell.explain.pipeline.filter_identity`), resolved
+    #: by the client: a worker whose filter differs refuses the job
+    filter_name: str = "off"
 
     @property
     def ref(self) -> ModelRef:
@@ -51,8 +54,8 @@ class ModelHandle:
 
     @property
     def key(self) -> str:
-        """The service's model key for this model (``Served.key``)."""
-        return f"{self.family}:{self.name}:{self.version}:{self.dataset_id or ''}"
+        """The service's model key for this model and filter (``Served.key``)."""
+        return f"{self.family}:{self.name}:{self.version}:{self.dataset_id or ''}:{self.filter_name}"
 
 
 def manifest_digest(folder: Path) -> str:
@@ -80,9 +83,14 @@ class Engine:
                                "(its manifest differs); start the job again")
         model = load_model(folder)  # verifies every file against the manifest
         self.handle = handle
-        from askwell.explain.pipeline import resolve_filter
+        from askwell.explain.pipeline import filter_identity, resolve_filter
 
-        options = PipelineOptions(question_filter=resolve_filter(handle.question_filter),
+        question_filter = resolve_filter(handle.question_filter)
+        if filter_identity(question_filter) != handle.filter_name:
+            raise AskwellError(f"this worker's filtering model is {filter_identity(question_filter)}, "
+                               f"the job's is {handle.filter_name}: install the same askwell "
+                               "version (or filter folder) on every worker")
+        options = PipelineOptions(question_filter=question_filter,
                                   settings_abstain=handle.abstain_below,
                                   ood_threshold=handle.ood_threshold)
         self.manager = ModelManager(None, options=options)

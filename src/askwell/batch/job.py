@@ -58,6 +58,7 @@ def resolve_model(settings: Any, spec: str | None, path: Path | None) -> ModelHa
     else this home's champion, else the packaged one), so the output matches the service.
     The handle names the verified folder the workers load (registry versions are downloaded
     once into the home's model cache)."""
+    from askwell.explain.pipeline import filter_identity, resolve_filter
     from askwell.models.spec import ModelSpec, ModelSpecError
     from askwell.registry.resolve import resolve_model as resolve
     from askwell.serving.commands import choose_model
@@ -82,7 +83,8 @@ def resolve_model(settings: Any, spec: str | None, path: Path | None) -> ModelHa
     return ModelHandle(path=str(folder), manifest_sha256=manifest_digest(folder),
                        family=ref.family, name=ref.name, version=str(ref.version),
                        dataset_id=ref.dataset_id, ood_threshold=s.ood_threshold,
-                       abstain_below=s.abstain_below, question_filter=s.question_filter)
+                       abstain_below=s.abstain_below, question_filter=s.question_filter,
+                       filter_name=filter_identity(resolve_filter(s.question_filter)))
 
 
 def code_version() -> str:
@@ -264,7 +266,8 @@ def _finish(out: Path, plan: InputPlan, handle: ModelHandle, options: JobOptions
         "model": {"family": handle.family, "name": handle.name, "version": handle.version,
                   "key": handle.key, "dataset_id": handle.dataset_id, "path": handle.path,
                   "manifest_sha256": handle.manifest_sha256},
-        "settings": {"ood_threshold": handle.ood_threshold, "abstain_below": handle.abstain_below},
+        "settings": {"ood_threshold": handle.ood_threshold, "abstain_below": handle.abstain_below,
+                     "question_filter": handle.filter_name},
         "input": {"kind": plan.kind, "path": str(plan.path), "dataset_id": plan.dataset_id,
                   "rows": plan.rows, "fingerprint": plan.fingerprint},
         "dataset_id": plan.dataset_id,

@@ -105,6 +105,15 @@ def resolve_filter(spec: str | None) -> QuestionFilterLike | None:
     return load_filter(Path(choice))
 
 
+def filter_identity(question_filter: QuestionFilterLike | None) -> str:
+    """What names the filter in model keys: its name and version ("askwell-filter v1a2b..."),
+    or "off". An answer depends on the filter as much as on the model, so a precomputed or
+    cached answer made behind another filter must not match."""
+    if question_filter is None:
+        return "off"
+    return str(getattr(question_filter, "name", type(question_filter).__name__))
+
+
 def abstain_below(settings_value: float | None, model_meta: Mapping[str, Any] | None) -> float:
     """The confidence below which the service abstains: settings, else the model, else 0.05."""
     if settings_value is not None:

@@ -99,9 +99,13 @@ class Served:
 
     @property
     def key(self) -> str:
-        """Identifies the model in cache keys: family, name, version and training data."""
+        """Identifies the answers in cache and precomputed keys: the model's family, name,
+        version and training data, and the filter in front of it."""
+        from askwell.explain.pipeline import filter_identity
+
         r = self.ref
-        return f"{r.family}:{r.name}:{r.version}:{r.dataset_id or ''}"
+        return (f"{r.family}:{r.name}:{r.version}:{r.dataset_id or ''}:"
+                f"{filter_identity(self.pipeline.question_filter)}")
 
 
 def bundle(analyzer: Any, source: str, options: PipelineOptions | None = None) -> Served:

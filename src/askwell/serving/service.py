@@ -248,7 +248,7 @@ class AnalysisService:
                 "warnings": list(payload["warnings"]),
                 "fallback": payload["fallback"], "abstained": payload["abstained"],
                 "low_confidence": payload["low_confidence"], "cached": cached,
-                "latency_ms": latency_ms,
+                "latency_ms": latency_ms, "source": payload.get("source", "computed"),
             })
         return out
 

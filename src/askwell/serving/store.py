@@ -58,6 +58,7 @@ predictions = sa.Table(
     sa.Column("low_confidence", sa.Boolean, nullable=False, default=False),
     sa.Column("cached", sa.Boolean, nullable=False, default=False),
     sa.Column("latency_ms", sa.Float),
+    sa.Column("source", sa.String(16)),  # computed | precomputed (NULL: logged before 0004)
 )
 
 feedback = sa.Table(
@@ -497,7 +498,7 @@ def feedback_frame(url: str) -> Any:
                 p.c.created_at.label("predicted_at"), p.c.model_family, p.c.model_name,
                 p.c.model_version, p.c.dataset_id, p.c.input_hash, p.c.input_chars, p.c.site,
                 p.c.score, p.c.verdict, p.c.confidence, p.c.suggestions, p.c.fallback,
-                p.c.abstained, p.c.cached,
+                p.c.abstained, p.c.cached, p.c.source,
             )
             .select_from(f.outerjoin(p, f.c.request_id == p.c.request_id))
             .order_by(f.c.id)
@@ -509,7 +510,7 @@ def feedback_frame(url: str) -> Any:
     columns = ["feedback_id", "request_id", "feedback_at", "kind", "suggestion_id", "value", "comment",
                "predicted_at", "model_family", "model_name", "model_version", "dataset_id",
                "input_hash", "input_chars", "site", "score", "verdict", "confidence",
-               "suggestions", "fallback", "abstained", "cached"]
+               "suggestions", "fallback", "abstained", "cached", "source"]
     frame = frame.reindex(columns=columns)
     frame.insert(4, "label", frame["kind"].map(FEEDBACK_LABELS).astype("Int64"))
     frame["suggestions"] = frame["suggestions"].map(
