@@ -134,6 +134,52 @@ def in_process(plan: Any, handle: Any, out: Path) -> float:
     return n / (time.perf_counter() - t)
 
 
+def _pool_init(handle: Any) -> None:
+    from askwell.batch.analysis import engine_for
+
+    engine_for(handle)
+
+
+def _pool_ready(_: int) -> int:
+    import time as _time
+
+    _time.sleep(0.5)  # long enough that every pool process takes one
+    return os.getpid()
+
+
+def _pool_partitions(args: tuple[Any, Any, list[int], str]) -> int:
+    plan, handle, indices, out = args
+    from askwell.batch.analysis import analyse_questions, engine_for
+    from askwell.batch.inputs import read_partition
+    from askwell.batch.output import write_partition
+
+    engine, n = engine_for(handle), 0
+    for i in indices:
+        part = plan.partitions[i]
+        items, rejects = read_partition(part)
+        rows, declined = analyse_questions(engine, items, suggestions=False)
+        write_partition(Path(out), part.index, "in-process", rows, rejects + declined, {})
+        n += len(items) + len(rejects)
+    return n
+
+
+def plain_processes(plan: Any, handle: Any, out: Path, n: int) -> float:
+    """The same work split over ``n`` plain processes (multiprocessing, no Dask): how far
+    two processes scale on this machine at all, the ceiling for the 2-worker ratio."""
+    import multiprocessing
+
+    from askwell.batch.output import prepare
+
+    shutil.rmtree(out, ignore_errors=True)
+    prepare(out, "in-process", overwrite=True)
+    with multiprocessing.get_context("spawn").Pool(n, initializer=_pool_init, initargs=(handle,)) as pool:
+        pool.map(_pool_ready, range(n), chunksize=1)  # every process has loaded the model
+        chunks = [(plan, handle, list(range(k, len(plan.partitions), n)), str(out)) for k in range(n)]
+        t = time.perf_counter()
+        done = sum(pool.map(_pool_partitions, chunks, chunksize=1))
+        return done / (time.perf_counter() - t)
+
+
 def on_cluster(plan: Any, handle: Any, out: Path, address: str) -> dict[str, Any]:
     from askwell.batch.job import JobOptions, run_score
 
@@ -178,7 +224,8 @@ def throughput(frame: Any, handle: Any, tmp: Path, rows: int, partition_rows: in
     src = synthetic(frame, rows, tmp / "throughput.parquet", row_group=partition_rows)
     p = plan(str(src), tmp, partition_rows)
     clusters = {1: cluster(1, handle), 2: cluster(2, handle)}
-    best: dict[str, float] = {"in_process": 0.0, "workers_1": 0.0, "workers_2": 0.0}
+    best: dict[str, float] = {"in_process": 0.0, "workers_1": 0.0, "workers_2": 0.0,
+                              "plain_processes_2": 0.0}
     loads: dict[str, list[dict[str, Any]]] = {k: [] for k in best}
     try:
         for _ in range(repeats):
@@ -186,6 +233,10 @@ def throughput(frame: Any, handle: Any, tmp: Path, rows: int, partition_rows: in
                 qps = in_process(p, handle, tmp / "out-inproc")
             best["in_process"] = max(best["in_process"], qps)
             loads["in_process"].append(load.figures)
+            with Load() as load:
+                qps = plain_processes(p, handle, tmp / "out-plain", 2)
+            best["plain_processes_2"] = max(best["plain_processes_2"], qps)
+            loads["plain_processes_2"].append(load.figures)
             for n, c in clusters.items():
                 with Load() as load:
                     got = on_cluster(p, handle, tmp / f"out-{n}", c.scheduler_address)
@@ -201,6 +252,7 @@ def throughput(frame: Any, handle: Any, tmp: Path, rows: int, partition_rows: in
         "questions": rows, "partition_rows": partition_rows, "repeats": repeats,
         "questions_per_s": {k: round(v, 1) for k, v in best.items()},
         "ratio_2_vs_1_workers": round(best["workers_2"] / best["workers_1"], 3),
+        "ratio_2_plain_processes_vs_in_process": round(best["plain_processes_2"] / best["in_process"], 3),
         "per_core_overhead_vs_in_process": round(1 - best["workers_1"] / best["in_process"], 3),
         "raw_predict_proba_per_s": round(raw, 1),
         "per_core_vs_raw_predict_proba": round(best["workers_1"] / raw, 3),
@@ -337,6 +389,8 @@ def _print(r: dict[str, Any]) -> None:
         print(f"per-core overhead vs in-process: {t['per_core_overhead_vs_in_process']:.1%} (target "
               f"< 15%); raw predict_proba {t['raw_predict_proba_per_s']:,.0f}/s, 1 worker = "
               f"{t['per_core_vs_raw_predict_proba']:.2f} of it")
+        print(f"the machine's own ceiling: 2 plain processes (no Dask) {q['plain_processes_2']:,.0f}/s "
+              f"= {t['ratio_2_plain_processes_vs_in_process']:.2f}x one in-process run")
         for k, v in t["load"].items():
             print(f"  other load during {k}: {v}")
     if "memory" in r:
