@@ -1,23 +1,14 @@
-"""The suggestions of the packaged model on the real dumps: the degradation benchmark's
-quick run as a regression gate (figures, not timings: speed is benchmarks/ work)."""
+"""The suggestions of the packaged model on the real dumps: the degradation harness
+(:mod:`askwell.evaluation.degradations`, which benchmarks/bench_recommendations.py runs in
+full) on a quick sample as a regression gate (figures, not timings: speed is benchmarks/ work)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
+from askwell.evaluation import degradations
+
 pytestmark = pytest.mark.integration
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_recommendations.py"
-
-
-def _bench():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("bench_recommendations", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +28,7 @@ def held_out_good(real_dataset):  # type: ignore[no-untyped-def]
 
 def test_suggestions_name_the_mechanical_degradations(held_out_good) -> None:  # type: ignore[no-untyped-def]
     analyzer, good = held_out_good
-    report = _bench().degradation_test(analyzer, good, limit=60)
+    report = degradations.degradation_test(analyzer, good, limit=60)
     mechanical = {k: v for k, v in report.items() if v["mechanical"]}
     assert set(mechanical) == {"drop_title_question_mark", "strip_code_formatting",
                                "lowercase_everything", "add_urgent_please_help"}
@@ -53,7 +44,7 @@ def test_suggestions_name_the_mechanical_degradations(held_out_good) -> None:  #
 
 def test_the_same_question_always_gets_the_same_analysis(held_out_good) -> None:  # type: ignore[no-untyped-def]
     analyzer, good = held_out_good
-    assert _bench().determinism(analyzer, good[:40])
+    assert degradations.determinism(analyzer, good[:40])
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +60,7 @@ def test_applying_the_code_suggestion_gives_stripped_code_back(held_out_good, ev
     is offered): the original comes back, code compared as text. Issue 12 target: >= 0.9
     of the questions where the fault is named; gated at what the engine reaches now."""
     analyzer, _ = held_out_good
-    report = _bench().restoration_test(analyzer, every_question, limit=300)
+    report = degradations.restoration_test(analyzer, every_question, limit=300)
     blocks = report["strip_code_blocks"]
     assert blocks["n"] == 300 and blocks["named"] >= 0.5 * blocks["n"], report
     assert blocks["restored_when_named"] >= RESTORED_AT_LEAST, report
@@ -85,6 +76,6 @@ def test_no_suggestion_changes_existing_code_in_any_real_question(held_out_good,
     with a new analysis between them, as the editor does: no code block or inline code
     of the original changes."""
     analyzer, _ = held_out_good
-    report = _bench().code_safety(analyzer, every_question)
+    report = degradations.code_safety(analyzer, every_question)
     assert report["questions"] >= 7_000 and report["edits_applied"] >= 1_000, report
     assert report["code_changed"] == 0, report

@@ -140,3 +140,18 @@ def test_unknown_family_has_a_helpful_message():
 
     with pytest.raises(AskwellError, match="choose one of"):
         make_model("xgboost")
+
+
+def test_a_fault_costs_the_same_in_the_heuristic_and_the_features_prior() -> None:
+    """One table of fault costs (models/faults.py): the fallback model and the features
+    model's prior never disagree on what urgency or a greeting costs."""
+    from askwell.models.faults import FAULT_PRIORS
+    from askwell.models.heuristic import RULES
+
+    faults = [r for r in RULES if r.feature in FAULT_PRIORS]
+    assert {r.feature for r in faults} >= {"urgency", "begging", "greetings", "error_outside_code"}
+    for rule in faults:
+        prior = FAULT_PRIORS[rule.feature]
+        assert rule.points == prior.expert, rule.feature
+        at = prior.threshold
+        assert rule.when(at - 1 if prior.below else at) and not rule.when(at if prior.below else at - 1)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from askwell.models.base import BaseModel, Explanation, QuestionsLike, sigmoid
+from askwell.models.faults import FAULT_PRIORS
 from askwell.question import Question, as_questions
 
 
@@ -28,19 +29,40 @@ class Rule:
     why: str
 
 
+#: What each fault is, as the heuristic explains it; its cost comes from the one table,
+#: :data:`askwell.models.faults.FAULT_PRIORS` (the cost the ``features`` model starts from).
+FAULT_WHY: dict[str, str] = {
+    "error_outside_code": "error text pasted outside code",
+    "code_outside_block": "code pasted outside a code block",
+    "urgency": "urgency",
+    "begging": "begging",
+    "greetings": "greeting",
+    "thanks": "thanks in advance",
+    "not_working": "says only that it doesn't work",
+    "exclamation_runs": "runs of !!! or ???",
+    "all_caps_words": "shouting in capitals",
+    "lowercase_starts": "sentences that start in lower case",
+}
+
+
+def _fault_rule(name: str) -> Rule:
+    prior = FAULT_PRIORS[name]
+    at, below = prior.threshold, prior.below
+
+    def present(v: float) -> bool:
+        return v < at if below else v >= at
+
+    return Rule(name, prior.expert, present, FAULT_WHY[name])
+
+
 RULES: tuple[Rule, ...] = (
     Rule("title_is_question", 0.5, lambda v: v >= 1, "the title asks a question"),
     Rule("tried", 0.4, lambda v: v >= 1, "says what was tried"),
     Rule("expected_actual", 0.3, lambda v: v >= 1, "says what was expected and what happened"),
     Rule("goal", 0.2, lambda v: v >= 1, "states the goal"),
     Rule("code_blocks", 0.2, lambda v: v >= 1, "shows code or data in a block"),
-    Rule("error_outside_code", -0.6, lambda v: v >= 1, "error text pasted outside code"),
-    Rule("urgency", -0.8, lambda v: v >= 1, "urgency"),
-    Rule("begging", -0.8, lambda v: v >= 1, "begging"),
-    Rule("greetings", -0.3, lambda v: v >= 1, "greeting"),
-    Rule("thanks", -0.2, lambda v: v >= 1, "thanks in advance"),
-    Rule("exclamation_runs", -0.4, lambda v: v >= 1, "runs of !!! or ???"),
-    Rule("all_caps_words", -0.5, lambda v: v >= 3, "shouting in capitals"),
+    # the title-not-a-question fault is the other side of title_is_question: not counted twice
+    *(_fault_rule(name) for name in FAULT_WHY),
     Rule("body_words", -0.7, lambda v: v < 20, "a body too short to answer"),
     Rule("body_words", 0.3, lambda v: 50 <= v <= 400, "a body of a readable length"),
     Rule("body_words", -0.3, lambda v: v > 800, "a wall of text"),
