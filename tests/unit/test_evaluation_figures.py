@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from askwell.data.splits import cv_folds
 from askwell.evaluation.bootstrap import (
     bootstrap_metrics,
     paired_bootstrap,
     resample_weights,
     weighted_metrics,
 )
-from askwell.evaluation.curves import cv_folds
 from askwell.evaluation.erroranalysis import error_map, pick_examples
 from askwell.evaluation.evaluate import diagnose
 from askwell.evaluation.leakage import LEAKAGE_AUC, leakage_alarm

@@ -261,3 +261,36 @@ def test_frames_without_body_text_use_the_html():
     s = make_split(f, "author", seed=1)
     assert s.leakage.owner_overlap == 0
     assert s.leakage.identical_test_rows is not None
+
+
+def test_cv_folds_come_from_the_split_registry_and_survive_tiny_sites() -> None:
+    """Folds are made per site by each kind's registered splitter (scikit-learn's
+    GroupKFold / TimeSeriesSplit): a site with one author is tested in one fold only, a
+    site too small for the time folds is only trained on, and nothing leaks."""
+    import numpy as np
+    import pandas as pd
+
+    from askwell.data.splits import SPLITS, cv_folds
+
+    assert all(callable(spec.folds) for spec in SPLITS.values())
+    big = pd.DataFrame({"site": "a", "owner_user_id": [float(i % 10 + 1) for i in range(40)],
+                        "creation_date": pd.date_range("2020-01-01", periods=40, freq="D"),
+                        "post_id": range(40)})
+    lone = pd.DataFrame({"site": "b", "owner_user_id": [7.0] * 3,
+                         "creation_date": pd.date_range("2021-01-01", periods=3, freq="D"),
+                         "post_id": range(100, 103)})
+    frame = pd.concat([big, lone], ignore_index=True)
+    b_rows = set(np.flatnonzero(frame["site"] == "b"))
+    author = cv_folds(frame, "author", 4, seed=3)
+    tested = [set(te) & b_rows for _, te in author]
+    assert sum(bool(t) for t in tested) == 1 and set().union(*tested) == b_rows
+    for train, test in author:
+        owners = frame["site"] + frame["owner_user_id"].astype(str)
+        assert not set(owners.iloc[train]) & set(owners.iloc[test])
+    tests = np.concatenate([te for _, te in author])
+    assert sorted(tests) == list(range(len(frame)))
+    timed = cv_folds(frame, "time", 4, seed=3)
+    assert all(not (set(te) & b_rows) and b_rows <= set(tr) for tr, te in timed)
+    for train, test in timed:
+        a_train, a_test = [frame.loc[[i for i in idx if i not in b_rows], "creation_date"] for idx in (train, test)]
+        assert len(a_test) and a_train.max() < a_test.min()

@@ -401,23 +401,82 @@ def _time(frame: pd.DataFrame, strata: list[np.ndarray], test_size: float, rng: 
     return np.concatenate(test) if test else np.zeros(0, np.int64)
 
 
+# ---------------------------------------------------------------- k folds
+#: (train, test) positional index pairs of one stratum (one site's rows)
+Folds = list[tuple[np.ndarray, np.ndarray]]
+
+
+def _groups_of(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """One group per owner; rows without an owner are groups of their own."""
+    keys = owner_keys(frame)
+    return np.array([k if k is not None else f"\0row{r}" for k, r in zip(keys[rows], rows, strict=True)],
+                    dtype=object)
+
+
+def _grouped_folds(rows: np.ndarray, groups: np.ndarray, k: int, seed: int) -> Folds:
+    """scikit-learn's shuffled ``GroupKFold`` over one stratum: a group never on both
+    sides. A stratum with fewer groups than ``k`` fills only as many folds as it has
+    groups; with one group it is tested in one fold (chosen by the seed) and trained on
+    in the others, so every row is still tested exactly once."""
+    from sklearn.model_selection import GroupKFold
+
+    n_groups = len(np.unique(groups))
+    empty = rows[:0]
+    if n_groups < 2:
+        where = seed % k
+        return [(empty, rows) if i == where else (rows, empty) for i in range(k)]
+    n = min(k, n_groups)
+    splitter = GroupKFold(n_splits=n, shuffle=True, random_state=seed)
+    pairs = [(rows[tr], rows[te]) for tr, te in splitter.split(rows, groups=groups)]
+    return pairs + [(rows, empty)] * (k - n)
+
+
+def _random_folds(frame: pd.DataFrame, rows: np.ndarray, k: int, seed: int) -> Folds:
+    return _grouped_folds(rows, rows.astype(object), k, seed)
+
+
+def _author_folds(frame: pd.DataFrame, rows: np.ndarray, k: int, seed: int) -> Folds:
+    return _grouped_folds(rows, _groups_of(frame, rows), k, seed)
+
+
+def _time_folds(frame: pd.DataFrame, rows: np.ndarray, k: int, seed: int) -> Folds:
+    """scikit-learn's ``TimeSeriesSplit`` over one site's questions in time order: each
+    fold tests a later block and trains on everything before it (never on the future).
+    A site with too few questions for ``k + 1`` blocks is only trained on."""
+    from sklearn.model_selection import TimeSeriesSplit
+
+    dates = pd.to_datetime(frame["creation_date"]).to_numpy()
+    ties = frame["post_id"].to_numpy() if "post_id" in frame else np.arange(len(frame))
+    order = rows[np.lexsort((ties[rows], dates[rows]))]
+    if len(order) <= k:
+        return [(order, order[:0])] * k
+    return [(order[tr], order[te]) for tr, te in TimeSeriesSplit(n_splits=k).split(order)]
+
+
+FoldFunction = Callable[[pd.DataFrame, np.ndarray, int, int], Folds]
 SplitFunction = Callable[[pd.DataFrame, list[np.ndarray], float, np.random.Generator], np.ndarray]
 
 
 @dataclass(frozen=True)
 class SplitSpec:
+    """A split kind: its one train/test cut (``function``) and its ``k`` folds for
+    cross-validation (``folds``), both within each site."""
+
     name: str
     description: str
     function: SplitFunction
+    folds: FoldFunction
     requires: tuple[str, ...] = ()
 
 
 SPLITS: dict[str, SplitSpec] = {
     s.name: s
     for s in (
-        SplitSpec("random", "rows drawn at random", _random),
-        SplitSpec("author", "whole authors (site, owner) on one side", _author, ("owner_user_id",)),
-        SplitSpec("time", "older questions train, newer ones test", _time, ("creation_date",)),
+        SplitSpec("random", "rows drawn at random", _random, _random_folds),
+        SplitSpec("author", "whole authors (site, owner) on one side", _author, _author_folds,
+                  ("owner_user_id",)),
+        SplitSpec("time", "older questions train, newer ones test", _time, _time_folds,
+                  ("creation_date",)),
     )
 }
 
@@ -462,3 +521,18 @@ def make_split(
     if check_leakage:
         split.leakage = leakage_report(frame, train, test, text_index=text_index)
     return split
+
+
+def cv_folds(frame: pd.DataFrame, kind: str, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``k`` (train, test) positional index pairs of split kind ``kind``, made within each
+    site (every site appears in every fold it can) by the kind's registered ``folds``."""
+    if k < 2:
+        raise ValueError("cross-validation needs at least 2 folds")
+    spec = get_split(kind)
+    per_fold: list[tuple[list[np.ndarray], list[np.ndarray]]] = [([], []) for _ in range(k)]
+    for rows in _strata(frame.reset_index(drop=True), stratify=True):
+        for i, (train, test) in enumerate(spec.folds(frame, rows, k, seed)):
+            per_fold[i][0].append(train)
+            per_fold[i][1].append(test)
+    return [(np.sort(np.concatenate(tr)).astype(np.int64), np.sort(np.concatenate(te)).astype(np.int64))
+            for tr, te in per_fold]

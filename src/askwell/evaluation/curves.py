@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from askwell.data.splits import cv_folds
 from askwell.evaluation.metrics import classification_metrics
 from askwell.models.base import BaseModel, FeatureModel, Model, clone
 from askwell.plain import finite_or_none
@@ -123,45 +124,6 @@ def _curve_verdict(points: list[dict[str, Any]]) -> str | None:
 
 
 # ---------------------------------------------------------------- cross-validation
-def cv_folds(frame: pd.DataFrame, kind: str, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``k`` (train, test) positional index pairs of the given split kind, per site."""
-    if k < 2:
-        raise ValueError("cross-validation needs at least 2 folds")
-    sites = frame["site"].astype(str).to_numpy() if "site" in frame else np.zeros(len(frame), dtype=object)
-    rng = np.random.default_rng(seed)
-    if kind == "time":
-        block = np.full(len(frame), -1)
-        dates = pd.to_datetime(frame["creation_date"]).to_numpy()
-        ties = frame["post_id"].to_numpy() if "post_id" in frame else np.arange(len(frame))
-        for site in sorted(set(sites.tolist())):
-            rows = np.flatnonzero(sites == site)
-            order = rows[np.lexsort((ties[rows], dates[rows]))]
-            for b, part in enumerate(np.array_split(order, k + 1)):
-                block[part] = b
-        return [(np.flatnonzero(block <= i), np.flatnonzero(block == i + 1)) for i in range(k)]
-    fold = np.full(len(frame), -1)
-    if kind == "author":
-        from askwell.data.splits import owner_keys
-
-        keys = owner_keys(frame)
-        groups = np.array([kk if kk is not None else f"\0row{r}" for r, kk in enumerate(keys)], dtype=object)
-    else:
-        groups = np.array([f"\0row{r}" for r in range(len(frame))], dtype=object)
-    for site in sorted(set(sites.tolist())):
-        rows = np.flatnonzero(sites == site)
-        names, inverse = np.unique(groups[rows], return_inverse=True)
-        sizes = np.bincount(inverse)
-        loads = np.zeros(k)
-        assign = np.zeros(len(names), dtype=int)
-        # largest groups first, each to the currently lightest fold (random tie order)
-        for g in sorted(rng.permutation(len(names)), key=lambda g: -sizes[g]):
-            f = int(np.argmin(loads + rng.random(k) * 1e-6))
-            assign[g] = f
-            loads[f] += sizes[g]
-        fold[rows] = assign[inverse]
-    return [(np.flatnonzero(fold != i), np.flatnonzero(fold == i)) for i in range(k)]
-
-
 def cross_validate(
     model: Model,
     frame: pd.DataFrame,
