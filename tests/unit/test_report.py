@@ -224,3 +224,23 @@ def test_cli_data_report_unknown_label_is_a_clear_error(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["data", "report", "--label", "nope"])
     assert isinstance(result.exception, LabelError)
     assert "book, grade" in str(result.exception)
+
+
+def test_a_report_column_named_like_a_feature_means_the_same_thing() -> None:
+    """The data report never recomputes a registry feature under its name with another
+    meaning (it once counted whitespace tokens as ``body_words``, the registry's prose
+    words): a shared name gives the registry's value on every question."""
+    from askwell.data.report import CLASS_FEATURES, _derived
+    from askwell.features import compute_features, feature_names
+    from askwell.question import questions_from_frame
+    from tests.worlds import make_questions
+
+    frame = make_questions(60, seed=9)
+    frame["body_text"] = frame["body_html"].str.replace(r"<[^>]+>", " ", regex=True)
+    frame["author_prior_questions"] = np.arange(60, dtype=float)
+    shared = sorted({c for c, _, _ in CLASS_FEATURES} & set(feature_names()))
+    assert "body_words" not in shared and "title_question_mark" in shared
+    ours = _derived(frame)
+    theirs = compute_features(questions_from_frame(frame), names=shared)
+    for name in shared:
+        np.testing.assert_allclose(ours[name].to_numpy(float), theirs[name].to_numpy(float), err_msg=name)

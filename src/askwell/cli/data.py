@@ -94,7 +94,7 @@ def render_terminal(report: dict[str, Any], console: Any = None, top: int = 8) -
     q = report["quality"]
     weak, dup = q["weak_labels"], q["duplicates"]
     quality = Table("check", "figure", title="quality")
-    quality.add_row("empty / short (<10 words) bodies", f"{q['empty_bodies']} / {q['short_bodies_under_10_words']}")
+    quality.add_row("empty / short (<10 tokens) bodies", f"{q['empty_bodies']} / {q['short_bodies_under_10_tokens']}")
     quality.add_row("score 0 and unanswered", f"{weak['zero_score_unanswered']['n']:,} ({_pct(weak['zero_score_unanswered']['share'])})")
     quality.add_row("closed (unknown reason / duplicate)",
                     f"{weak['closed']['n']:,} ({weak['closed_reason_unknown']} / {weak['closed_as_duplicate']})")

@@ -81,9 +81,9 @@ TEXT_DERIVATION = (
 #: (column, group, description) of the per-class comparison. "after posting" columns are
 #: outcomes, not features: they are shown to explain the labels, never to train on.
 CLASS_FEATURES: tuple[tuple[str, str, str], ...] = (
-    ("body_words", "question", "words in the body"),
+    ("body_tokens", "question", "whitespace-separated tokens in the body, code included"),
     ("body_chars", "question", "characters in the body"),
-    ("title_words", "question", "words in the title"),
+    ("title_tokens", "question", "whitespace-separated tokens in the title"),
     ("title_question_mark", "question", "title contains '?' (share)"),
     ("n_code_blocks", "question", "code blocks"),
     ("has_code_block", "question", "has a code block (share)"),
@@ -119,9 +119,11 @@ def _derived(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     body = frame["body_text"].fillna("").astype(str) if "body_text" in frame else pd.Series([""] * n, index=frame.index)
     title = frame["title"].fillna("").astype(str) if "title" in frame else pd.Series([""] * n, index=frame.index)
-    out["body_words"] = body.str.split().str.len().astype(float)
+    # tokens, not the feature registry's ``body_words`` (prose words, code left out): the
+    # report describes the raw text the dump holds, under names that mean only that
+    out["body_tokens"] = body.str.split().str.len().astype(float)
     out["body_chars"] = body.str.len().astype(float)
-    out["title_words"] = title.str.split().str.len().astype(float)
+    out["title_tokens"] = title.str.split().str.len().astype(float)
     out["title_question_mark"] = title.str.contains("?", regex=False).astype(float)
     for col in ("n_code_blocks", "n_inline_code", "code_chars", "n_links", "n_images", "n_lists",
                 "n_blockquotes", "n_headings", "author_prior_questions", "author_prior_answers",
@@ -205,8 +207,8 @@ def _quality_section(
         miss = int(frame[col].isna().sum())
         if miss:
             missing[col] = {"n": miss, "share": _share(miss, n)}
-    body_words = derived["body_words"]
-    title_words = derived["title_words"]
+    body_tokens = derived["body_tokens"]
+    title_tokens = derived["title_tokens"]
     score = pd.to_numeric(frame.get("score", pd.Series(np.nan, index=frame.index)), errors="coerce")
     answers = pd.to_numeric(frame.get("answer_count", pd.Series(np.nan, index=frame.index)), errors="coerce")
     zero_unanswered = int(((score == 0) & (answers.fillna(0) == 0)).sum())
@@ -269,9 +271,9 @@ def _quality_section(
         }
     return {
         "missing": missing,
-        "empty_bodies": int((body_words.fillna(0) == 0).sum()),
-        "short_bodies_under_10_words": int((body_words.fillna(0) < 10).sum()),
-        "empty_titles": int((title_words.fillna(0) == 0).sum()),
+        "empty_bodies": int((body_tokens.fillna(0) == 0).sum()),
+        "short_bodies_under_10_tokens": int((body_tokens.fillna(0) < 10).sum()),
+        "empty_titles": int((title_tokens.fillna(0) == 0).sum()),
         "weak_labels": weak,
         "duplicates": duplicates,
         "edits": edits,
@@ -325,14 +327,14 @@ def _quantity_section(
             by_year.append(row)
     lengths = {
         col: _percentiles(derived[col])
-        for col in ("body_words", "title_words", "code_chars", "n_tags")
+        for col in ("body_tokens", "title_tokens", "code_chars", "n_tags")
     }
     # body-length histogram per class of the chosen label
     values = labels[label]
-    edges = [*_LENGTH_EDGES, max(float(derived["body_words"].max() or 0) + 1, _LENGTH_EDGES[-1] + 1)]
+    edges = [*_LENGTH_EDGES, max(float(derived["body_tokens"].max() or 0) + 1, _LENGTH_EDGES[-1] + 1)]
     hist = {}
     for cls, mask in (("good", values == 1.0), ("bad", values == 0.0), ("neutral", values.isna())):
-        counts, _ = np.histogram(derived.loc[mask, "body_words"].dropna(), bins=edges)
+        counts, _ = np.histogram(derived.loc[mask, "body_tokens"].dropna(), bins=edges)
         hist[cls] = counts.tolist()
     tag_counts: Counter[str] = Counter()
     tag_by_kind: dict[str, Counter[str]] = {}
@@ -357,7 +359,7 @@ def _quantity_section(
         "labels": {name: count_labels(v, name).to_dict() for name, v in labels.items()},
         "by_year": by_year,
         "lengths": lengths,
-        "body_words_histogram": {"edges": edges, "label": label, **hist},
+        "body_tokens_histogram": {"edges": edges, "label": label, **hist},
         "score_histogram": {"clip": [-5, 30], "scores": score_hist.index.tolist(),
                             "counts": score_hist.to_numpy().tolist()},
         "score_vs_date": {

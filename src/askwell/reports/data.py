@@ -72,7 +72,7 @@ def _years_plot(q: dict[str, Any]) -> Any:
 
 
 def _lengths_plot(q: dict[str, Any], label: str) -> Any:
-    hist = q["body_words_histogram"]
+    hist = q["body_tokens_histogram"]
     edges = hist["edges"]
     fig = _figure(8, 3.2)
     ax = fig.add_subplot()
@@ -87,7 +87,7 @@ def _lengths_plot(q: dict[str, Any], label: str) -> Any:
     ticks[-1] = f"{int(edges[-2])}+"
     ax.set_xticks(centers, ticks, rotation=45, fontsize=7)
     ax.set_ylabel("share of class")
-    ax.set_xlabel("words in body")
+    ax.set_xlabel("tokens in the body (whitespace-separated, code included)")
     ax.set_title(f"body length by class ({label} label)")
     ax.legend(fontsize=8)
     return fig
@@ -110,7 +110,7 @@ def plots(report: dict[str, Any]) -> dict[str, Markup]:
     out = {
         "sites": draw(f"Questions per site, split into good, bad and neutral by the {label} label "
                       f"({len(q['by_site'])} sites)", _sites_plot, q, label),
-        "lengths": draw(f"Share of each class ({label} label) by words in the body", _lengths_plot, q, label),
+        "lengths": draw(f"Share of each class ({label} label) by tokens in the body", _lengths_plot, q, label),
         "scores": draw("Number of questions at each score (clipped)", _scores_plot, q),
         "years": Markup(""),
     }
@@ -131,7 +131,7 @@ def _quality_rows(q: dict[str, Any]) -> list[list[Any]]:
     reasons = weak["grade_bad_reasons"]
     rows = [
         ["empty bodies", q["empty_bodies"]],
-        ["bodies under 10 words", q["short_bodies_under_10_words"]],
+        ["bodies under 10 tokens (code included)", q["short_bodies_under_10_tokens"]],
         ["empty titles", q["empty_titles"]],
         ["score 0 and unanswered (weak label)", _n_share(weak["zero_score_unanswered"])],
         ["score within 1 of zero (weak label)", _n_share(weak["score_within_1_of_zero"])],
