@@ -452,3 +452,24 @@ def test_every_verdict_band_exists_in_order_whatever_the_threshold(threshold: fl
     assert strong_at(threshold) > threshold
     # "likely closed" means below the threshold and more likely than not to do badly
     assert all(s < 0.5 and s < threshold for s, b in zip(scores, bands, strict=True) if b == "likely_closed")
+
+
+def test_operators_name_registry_features_and_edit_the_signals_those_features_count() -> None:
+    """One feature -> signal -> operator mapping: an operator's features are registry
+    features, and the phrases it edits are the kind the registry says the feature counts
+    (``FeatureSpec.signal``), not a name typed again in the operator."""
+    from askwell.explain.edits import signal_of
+    from askwell.features.registry import get_spec
+
+    for op in OPERATORS:
+        for name in op.features:
+            get_spec(name)  # raises for a name the registry does not know
+    assert signal_of("greetings") == "greeting" and signal_of("exclamation_runs") == "exclamation_run"
+    q = Question("How do I keep beer fizzy?", "Hi all,\n\nMy kegs lose fizz after a week. Thanks in advance",
+                 ("kegs",), "beer.stackexchange.com")
+    removed = {op.id: op.propose(q, find_signals(q), Reference(), {}) for op in OPERATORS
+               if op.id in ("remove_greeting", "remove_thanks")}
+    assert [c.detail for c in removed["remove_greeting"]] == ["“Hi”"]
+    assert len(removed["remove_thanks"]) == 1
+    with pytest.raises(ValueError, match="counts no located signal"):
+        signal_of("body_words")

@@ -14,6 +14,7 @@ run (only those whose features pull the score down) and keeps only verified gain
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -126,16 +127,25 @@ def _removal(q: Question, sig: Any) -> Candidate | None:
     )
 
 
-def _signals(kind: str) -> Callable[[tuple[Any, ...]], list[Any]]:
-    return lambda signals: [s for s in signals if s.kind == kind]
+@functools.cache
+def signal_of(feature: str) -> str:
+    """The kind of located signal a registry feature counts (``FeatureSpec.signal``): the
+    one place that says which phrases an operator on that feature edits."""
+    from askwell.features.registry import get_spec
+
+    kind = get_spec(feature).signal
+    if kind is None:
+        raise ValueError(f"feature {feature!r} counts no located signal")
+    return kind
 
 
-def remove_phrases(kind: str) -> Propose:
-    pick = _signals(kind)
+def remove_phrases(feature: str) -> Propose:
+    """Remove the phrases the registry feature ``feature`` counts (at most three edits)."""
 
     def propose(q: Question, signals: tuple[Any, ...], ref: Reference,
                 current: Mapping[str, float]) -> list[Candidate]:
-        return [c for s in pick(signals) if (c := _removal(q, s)) is not None][:3]
+        kind = signal_of(feature)
+        return [c for s in signals if s.kind == kind and (c := _removal(q, s)) is not None][:3]
 
     return propose
 
@@ -156,7 +166,7 @@ def propose_title_question(q: Question, signals: tuple[Any, ...], ref: Reference
 def propose_calm_punctuation(q: Question, signals: tuple[Any, ...], ref: Reference,
                 current: Mapping[str, float]) -> list[Candidate]:
     out = []
-    for s in _signals("exclamation_run")(signals)[:3]:
+    for s in [x for x in signals if x.kind == signal_of("exclamation_runs")][:3]:
         span = _span(s)
         if span is None:
             continue
@@ -170,7 +180,7 @@ def propose_calm_punctuation(q: Question, signals: tuple[Any, ...], ref: Referen
 def propose_lowercase(q: Question, signals: tuple[Any, ...], ref: Reference,
                 current: Mapping[str, float]) -> list[Candidate]:
     out = []
-    for s in _signals("all_caps")(signals)[:3]:
+    for s in [x for x in signals if x.kind == signal_of("all_caps_words")][:3]:
         span = _span(s)
         if span is None:
             continue
@@ -188,7 +198,7 @@ def propose_lowercase(q: Question, signals: tuple[Any, ...], ref: Reference,
 def code_seeds(signals: tuple[Any, ...]) -> tuple[tuple[int, int], ...]:
     """Source spans of the body's pasted code and error lines (the wraps' seeds)."""
     return tuple(sorted({span for x in signals
-                         if x.kind in ("error_outside_code", "code_outside_block") and x.field == "body"
+                         if x.kind in (signal_of("error_outside_code"), signal_of("code_outside_block")) and x.field == "body"
                          if (span := _span(x)) is not None}))
 
 
@@ -244,7 +254,7 @@ def propose_capitalize(q: Question, signals: tuple[Any, ...], ref: Reference,
     for field_name in ("title", "body"):
         text = q.title if field_name == "title" else q.body
         code = code_regions(q.body, code_seeds(signals)) if field_name == "body" else []
-        spots = [sp for s in signals if s.kind == "lowercase_start" and s.field == field_name
+        spots = [sp for s in signals if s.kind == signal_of("lowercase_starts") and s.field == field_name
                  if (sp := _span(s)) is not None and _plain_word_at(text, sp[0])
                  and not any(a <= sp[0] < b for a, b in code)]
         if not spots:
@@ -266,7 +276,8 @@ def present(feature: str) -> Propose:
 
     def propose(q: Question, signals: tuple[Any, ...], ref: Reference,
                 current: Mapping[str, float]) -> list[Candidate]:
-        if any(s.kind == feature for s in signals):
+        kind = signal_of(feature)
+        if any(s.kind == kind for s in signals):
             return []
         return [Candidate(overrides={feature: 1.0})]
 
@@ -315,7 +326,7 @@ OPERATORS: tuple[EditOperator, ...] = (
     EditOperator("remove_begging", ("begging",), "Drop the pleading and ask the question directly",
                  "tone", True, "begging", remove_phrases("begging")),
     EditOperator("remove_greeting", ("greetings",), "Cut the greeting", "tone", True, "greeting",
-                 remove_phrases("greeting")),
+                 remove_phrases("greetings")),
     EditOperator("remove_thanks", ("thanks",), "Cut the thanks: votes and accepts say thank you here",
                  "tone", True, "thanks", remove_phrases("thanks")),
     EditOperator("calm_punctuation", ("exclamation_runs", "exclamations"),
