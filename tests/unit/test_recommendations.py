@@ -209,6 +209,12 @@ LONG_VARIED_BODY = " ".join(
          "only_code", "warn",
          "only code"),
         ("Why does this fail?", "x = load()\ny = x.parse()\nprint(y)", "only_code", "warn", "only code"),
+        # found by a new user: each of these used to get a score of 64-90%
+        ("Why does hello repeat so many times here?", "a" * 30_000, "not_text", "not_ready", "30,000 letters"),
+        ("How do I fix my bike chain?", "asdkjh qweoiu zxcmnb asdlkj qwepoi zxcvbn lkjhgf poiuyt mnbvcx",
+         "no_sentences", "not_ready", "no sentence"),
+        ("How do I fix my bike chain?", "!!!! ???? #### $$$$ %%%% &&&& **** ((((  ))))",
+         "not_text", "not_ready", "no words"),
     ],
 )
 def test_bad_input_gets_a_specific_message(title: str, body: str, code: str, action: str,

@@ -60,6 +60,13 @@ MIN_STOP_SHARE = 0.08
 #: questions in the dumps: the lowest share is far above it).
 REPETITIVE_MIN_WORDS = 40
 REPETITIVE_SHARE = 0.02
+#: A "word" this long is not a word (30,000 letters of one character). The longest in the
+#: 12,040 questions of the shared dumps is 102 letters (an IOTA seed), then DNA at 50.
+MAX_WORD_LETTERS = 200
+#: A body of prose with this many words and not one of the small words sentences are made
+#: of (the, is, my...) is a list of keys or keyboard mash, not sentences: 4 of the 12,040
+#: questions of the dumps (3 of them French, which is not English anyway).
+NO_SENTENCE_MIN_WORDS = 8
 
 #: What each finding's code leads to (the one place this is decided).
 POLICY: Mapping[str, Action] = {
@@ -73,6 +80,7 @@ POLICY: Mapping[str, Action] = {
     "body_too_short": "not_ready",
     "not_english": "not_ready",
     "repetitive": "not_ready",
+    "no_sentences": "not_ready",
     "filter_reject": "not_ready",
     "out_of_distribution": "abstain",
     "low_confidence": "abstain",
@@ -162,6 +170,12 @@ def english_likelihood(text: str) -> tuple[float, float]:
     return (latin / len(letters) if letters else 1.0, stops / len(words) if words else 0.0)
 
 
+def _stop_words() -> frozenset[str]:
+    from askwell.features.lexicon import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
 def _declined(q: Question) -> Finding | None:
     title, body = q.title or "", q.body or ""
     total = len(title) + len(body)
@@ -217,6 +231,10 @@ def _not_ready(q: Question, text: TextAnalysis | None) -> list[Finding]:
                            "Make the title a specific question, e.g. \"Why does my beer go flat "
                            "after bottling?\""))
     body_chars = len(text.body.strip()) if text is not None else 0
+    if body and not any(ch.isalpha() for ch in body):
+        return [*out, Finding("not_text", "The body has no words, only symbols.",
+                              "Say in sentences what you are trying to do, what you tried and "
+                              "what happened.")]
     if not body:
         out.append(Finding("no_body", "There is no body.",
                            "Add a body that says what you are trying to do, what you tried and what "
@@ -241,11 +259,24 @@ def _text_findings(q: Question, text: TextAnalysis | None) -> list[Finding]:
                            "Write the question in your own sentences: what you are trying to do, "
                            "what you tried and what happened."))
         return out
+    longest = max(words, key=len, default="")
+    if len(longest) > MAX_WORD_LETTERS:
+        out.append(Finding("not_text", f"This holds a 'word' of {len(longest):,} letters: that is not "
+                           "text.", "Write the question in sentences, with any data or code in a "
+                           "code block."))
+        return out
     latin, stops = english_likelihood(prose)
     if latin < 0.5 or (len(words) >= ENGLISH_MIN_WORDS and stops < MIN_STOP_SHARE):
         out.append(Finding("not_english", "This does not look like English, and askwell was trained "
                            "on English questions only, so it has no score for it.",
                            "Write the question in English, or ask it on a site in your language."))
+        return out
+    body_words = [w.lower() for w in _WORD.findall(body_prose)]
+    if len(body_words) >= NO_SENTENCE_MIN_WORDS and not any(w in _stop_words() for w in body_words):
+        out.append(Finding("no_sentences", f"The body's {len(body_words)} words make no sentence (not one "
+                           "of the small words sentences are made of).",
+                           "Write the body in sentences: what you are trying to do, what you "
+                           "tried and what happened."))
         return out
     if text is not None and len(_WORD.findall(body_prose)) < 3 and (
         text.document.code_chars > 0 or text.pasted
