@@ -479,3 +479,21 @@ def test_operators_name_registry_features_and_edit_the_signals_those_features_co
     assert len(removed["remove_thanks"]) == 1
     with pytest.raises(ValueError, match="counts no located signal"):
         signal_of("body_words")
+
+
+def test_removing_a_phrase_keeps_the_paragraph_break_and_leaves_no_space_behind() -> None:
+    """Cutting "thanks in advance" before a code block must keep the blank line that makes
+    the code a block, and not leave "everything \\n" behind (found by a new user)."""
+    body = "My kegs lose fizz after a week and I tried everything thanks in advance\n\n```\nco2 = 2.4\n```"
+    q = Question("How do I keep my kegs fizzy for a month?", body, ("kegs",))
+    (cut,) = _propose("remove_thanks", q)
+    assert apply(q, cut).body == "My kegs lose fizz after a week and I tried everything\n\n```\nco2 = 2.4\n```"
+
+
+@pytest.mark.parametrize(("title", "body", "greetings"), [
+    ("Why does hello repeat so many times in my output?", "I print it in a loop and it shows up twice.", 0),
+    ("How do I keep beer fizzy?", "Hi all,\n\nMy kegs lose fizz after a week.", 1),
+    ("How do I keep beer fizzy?", "My kegs lose fizz. Hello? Anyone here?", 1),
+])
+def test_only_a_greeting_that_opens_a_sentence_is_cut(title: str, body: str, greetings: int) -> None:
+    assert len(_propose("remove_greeting", Question(title, body))) == greetings

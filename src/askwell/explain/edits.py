@@ -114,8 +114,14 @@ def _removal(q: Question, sig: Any) -> Candidate | None:
     trail = _TRAIL.match(text, end)
     end = trail.end() if trail else end
     # keep one line break if we would swallow it, so paragraphs don't merge
-    removed = text[start:end]
-    keep = "\n" if "\n" in removed[len(text[span[0]:span[1]]):] and start > 0 and text[start - 1] != "\n" else ""
+    trailing = text[span[1]:end]
+    keep = ""
+    if "\n" in trailing and start > 0 and text[start - 1] != "\n":
+        # keep the line break it would swallow, a paragraph break as a paragraph break (a
+        # blank line before a code block is what makes it one), and no space before it
+        keep = "\n\n" if trailing.count("\n") >= 2 else "\n"
+        lead = _LEAD_SPACE.search(text, 0, start)
+        start = lead.start() if lead else start
     if not keep and start > 0 and end < len(text) and text[start - 1] not in " \n" and text[end] not in " \n":
         keep = " "
     lead = _LEAD_SPACE.search(text, 0, start)
@@ -145,9 +151,21 @@ def remove_phrases(feature: str) -> Propose:
     def propose(q: Question, signals: tuple[Any, ...], ref: Reference,
                 current: Mapping[str, float]) -> list[Candidate]:
         kind = signal_of(feature)
-        return [c for s in signals if s.kind == kind and (c := _removal(q, s)) is not None][:3]
+        found = [s for s in signals if s.kind == kind]
+        if kind == "greeting":  # "Why does hello repeat?" greets no one
+            found = [s for s in found if _opens_sentence(q, s)]
+        return [c for s in found if (c := _removal(q, s)) is not None][:3]
 
     return propose
+
+
+def _opens_sentence(q: Question, sig: Any) -> bool:
+    """The signal starts its field, a line or a sentence (only spaces before it since)."""
+    span = _span(sig)
+    if span is None:
+        return False
+    text = (q.title if sig.field == "title" else q.body)[: span[0]].rstrip(" \t")
+    return not text or text[-1] in ".!?:;\n>" or text.endswith(("<p>", "<br>", "<br/>"))
 
 
 def propose_title_question(q: Question, signals: tuple[Any, ...], ref: Reference,
