@@ -497,3 +497,13 @@ def test_removing_a_phrase_keeps_the_paragraph_break_and_leaves_no_space_behind(
 ])
 def test_only_a_greeting_that_opens_a_sentence_is_cut(title: str, body: str, greetings: int) -> None:
     assert len(_propose("remove_greeting", Question(title, body))) == greetings
+
+
+def test_capitalising_leaves_names_and_abbreviations_and_finds_the_first_word() -> None:
+    """Found by a new user: "iOS" became "IOS", "e.g. it" became "e.g. It", and the body's
+    first "i" was missed because its line goes on in inline code."""
+    body = "i ran `git checkout main` and it failed. e.g. it fails. iOS and eBay are fine. i tried twice."
+    q = Question("Why does git checkout fail on my repo?", body, ("git",))
+    (cap,) = [c for c in _propose("capitalize", q) if c.field == "body"]
+    assert apply(q, cap).body == ("I ran `git checkout main` and it failed. e.g. it fails. iOS and eBay "
+                                  "are fine. I tried twice.")

@@ -254,11 +254,25 @@ def propose_code_for_errors(q: Question, signals: tuple[Any, ...], ref: Referenc
 _PLAIN_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*[,;:!?.)\]\"”’]*")
 
 
+#: A full stop that ends one of these ends no sentence ("e.g. it fails").
+_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|incl|esp|resp|al|fig|eq|no|ca|ver|viz)"
+                           r"|\b[a-z]\.[a-z])\.$", re.I)
+#: A word with a capital or a digit after its first letter is a name, written as its owner
+#: writes it: iOS, eBay, jQuery.
+_MIXED_CASE = re.compile(r"[a-z]+[A-Z0-9]")
+_PRONOUN_I = re.compile(r"i(?:['’](?:m|d|ll|ve))?\b")
+
+
 def _plain_word_at(text: str, at: int) -> bool:
     end = at
     while end < len(text) and not text[end].isspace():
         end += 1
-    return _PLAIN_WORD.fullmatch(text, at, end) is not None
+    return _PLAIN_WORD.fullmatch(text, at, end) is not None and not _MIXED_CASE.match(text, at)
+
+
+def _starts_sentence_or_is_i(text: str, at: int) -> bool:
+    """A lower-case sentence start that really starts one (not after "e.g."), or "i"."""
+    return _PRONOUN_I.match(text, at) is not None or not _ABBREVIATION.search(text[:at].rstrip())
 
 
 def propose_capitalize(q: Question, signals: tuple[Any, ...], ref: Reference,
@@ -274,6 +288,7 @@ def propose_capitalize(q: Question, signals: tuple[Any, ...], ref: Reference,
         code = code_regions(q.body, code_seeds(signals)) if field_name == "body" else []
         spots = [sp for s in signals if s.kind == signal_of("lowercase_starts") and s.field == field_name
                  if (sp := _span(s)) is not None and _plain_word_at(text, sp[0])
+                 and _starts_sentence_or_is_i(text, sp[0])
                  and not any(a <= sp[0] < b for a, b in code)]
         if not spots:
             continue

@@ -751,8 +751,8 @@ def _outside(spans: list[Signal], at: int) -> bool:
 
 def _lower_starts(field: Field, text: str, original: str) -> list[Signal]:
     """Sentences starting in lower case and a lower-case "i" (one letter each)."""
-    spots = sorted({m.start(1) for m in _LOWER_SENT.finditer(text)}
-                   | {m.start() for m in _LOWER_I.finditer(text)})[:50]
+    starts = {m.start(1) for m in _LOWER_SENT.finditer(text)}
+    spots = sorted(starts | {m.start() for m in _LOWER_I.finditer(text)})[:50]
     return [Signal("lowercase_start", field, at, at + 1, original[at:at + 1]) for at in spots]
 
 
@@ -833,6 +833,13 @@ def _locate_one(body_text: str, start: int, end: int, source: str, cursor: int) 
                 return at, at + len(text)
     if len(text) >= _MIN_BARE:
         return _find_flexible(source, text, cursor)
+    # a short signal whose line goes on in markup ("i ran `git`..."): the next two
+    # characters as context, and only where a word starts in the source too
+    right = min(end + 2, line_end)
+    if right > end and body_text[start:right].strip() == body_text[start:right]:
+        at = _match_start(source, body_text[start:right], text, cursor, lead=0)
+        if at >= 0 and (at == 0 or not source[at - 1].isalnum()):
+            return at, at + len(text)
     return -1, -1
 
 
