@@ -325,6 +325,28 @@ def test_on_a_phone_the_score_stays_in_view_while_typing_and_the_suggestions_are
         context.close()
 
 
+@pytest.mark.parametrize("body", [
+    "My build fails with this path: " + "a" * 120 + " and I do not know why it is so long.",
+    "It fails on this line:\n\n```\nresult = compute(" + ", ".join(f"arg{i}" for i in range(30)) + ")\n```\n\nWhy?",
+])
+def test_on_a_phone_a_long_word_or_code_line_does_not_widen_the_page(
+        chromium: Any, live_app: LiveServer, body: str) -> None:
+    """Found by a new user: one 120-letter word or a 160-character code line made the whole
+    page 1,100-1,400 px wide on a 375 px phone; code scrolls in its own box instead."""
+    context = chromium.new_context(viewport={"width": 375, "height": 800}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(live_app.url)
+        page.locator("#title").fill("Why does file_with_a_very_long_identifier_name_here fail to build?")
+        page.locator("#body").fill(body)
+        page.wait_for_function("() => document.querySelector('#preview-text').textContent.includes('Why')"
+                               " || document.querySelector('#preview-text').textContent.includes('know')")
+        page.wait_for_timeout(300)  # let the analysis column fill in too
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    finally:
+        context.close()
+
+
 # ---------------------------------------------------------------------- unsure input
 def test_non_english_text_gets_one_notice_no_bold_verdict_and_no_english_readability_figures(page: Any) -> None:
     page.locator("#title").fill(GERMAN_TITLE)
