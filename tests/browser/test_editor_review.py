@@ -498,11 +498,11 @@ def test_the_score_is_a_percentage_next_to_the_sites_base_rate_and_its_percentil
     page.wait_for_function("() => document.querySelector('#base-rate').textContent !== ''")
     assert page.locator("#score").text_content() == "72%"
     assert page.locator("#gauge").get_attribute("aria-valuenow") == "72"
-    assert page.locator("#base-rate").text_content() == "A typical question on beer.stackexchange.com: 93%"
+    assert page.locator("#base-rate").text_content() == "On beer.stackexchange.com, 93% of questions are well received"
     assert page.locator("#percentile").text_content() == \
         "Better received than 70% of questions on beer.stackexchange.com"
     assert page.locator("#gauge-base").get_attribute("visibility") == "visible"
-    assert "typical 93%" in page.locator("#sum-verdict").text_content()
+    assert "site average 93%" in page.locator("#sum-verdict").text_content()
     assert "/100" not in page.locator("#analysis").text_content()
     assert page.page_errors == []
 

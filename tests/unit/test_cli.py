@@ -243,3 +243,24 @@ def test_serve_after_quickstart_serves_its_champion(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert seen["model"] is None and seen["model_path"] == default_model_dir()
     assert "(--model-path)" in result.output
+
+
+def test_the_headline_never_invents_a_site_and_says_when_there_is_no_verdict() -> None:
+    """Found by a new user: a misspelt site got "average on nonexistent.example.com: 93%", and
+    an abstained answer read "verdict fine" beside "gives no verdict"."""
+    from askwell.cli.analyze import headline
+    from askwell.explain.schema import Analysis, ModelRef, SiteInfo
+
+    ref = ModelRef("features", "askwell-default", "packaged", "ds")
+    known = Analysis(0.7, "at_risk", 0.25, 0.93, {}, [], ref, site=SiteInfo("beer.stackexchange.com", True, "main",
+                                                                            0.94, 900), percentile=0.3)
+    text = headline(known)
+    assert "on beer.stackexchange.com 94% of questions are well received" in text
+    assert "in the bottom 1% of questions there" in text and "verdict" in text
+    unknown = Analysis(0.91, "at_risk", 0.01, 0.93, {}, [], ref, abstained=True,
+                       site=SiteInfo("nonexistent.example.com", False, "main", 0.93, 0), percentile=24.0)
+    text = headline(unknown)
+    assert "nonexistent.example.com is not a site the model knows" in text
+    assert "better received than 24% of questions on the main sites it knows" in text
+    assert "average on nonexistent" not in text and "of questions there" not in text
+    assert "no verdict" in text and "at risk" not in text

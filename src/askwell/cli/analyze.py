@@ -59,20 +59,30 @@ def headline(a: Analysis) -> str:
         reason = a.filter.message if a.filter and a.filter.message else "not a question yet."
         advice = f" {a.filter.advice}" if a.filter and a.filter.advice else ""
         return f"[bold]not ready[/]: {escape(reason)}{escape(advice)}  ({model})"
-    where = a.site.name if a.site and a.site.name else "all sites"
-    base = ""
-    if a.site is not None and a.site.base_rate is not None:
-        base = f" (average on {escape(where)}: {pct(a.site.base_rate)})"
     from askwell.explain.verdict import percentile_phrase
 
-    rank = f"; {percentile_phrase(a.percentile, 'there')}" if a.percentile is not None else ""
+    base, there = "", "there"
+    site = a.site
+    if site is not None and site.base_rate is not None:
+        rate = pct(site.base_rate)
+        if site.known and site.name:
+            base = f" (on {escape(site.name)} {rate} of questions are well received)"
+        else:  # compared with the sites it knows: say so, never invent a site's figures
+            group = f"the {site.kind} sites it knows" if site.kind else "the sites it knows"
+            named = f"{escape(site.name)} is not a site the model knows; " if site.name else ""
+            base = f" ({named}on {group} {rate} of questions are well received)"
+            there = f"on {group}"
+    rank = f"; {percentile_phrase(a.percentile, there)}" if a.percentile is not None else ""
     verdict = a.verdict.replace("_", " ")
     shown = f"[{_VERDICT_STYLE.get(a.verdict, '')}]{verdict}[/]"
-    if a.abstained or a.low_confidence:  # never a bold verdict next to "unreliable"
+    label = "verdict "
+    if a.abstained:  # no verdict: the API's "abstained", the editor's "No verdict"
+        label, shown = "", "no verdict (the model is not confident either way)"
+    elif a.low_confidence:  # never a bold verdict next to "unreliable"
         shown = f"{verdict} (unsure: see the warnings)"
     conf = f"  confidence {pct(a.confidence)}" if a.confidence is not None else ""
     return (f"{pct(a.score)} likely to be well received{base}{rank}\n"
-            f"verdict {shown}{conf}  (passes at {pct(a.threshold)}; {model})")
+            f"{label}{shown}{conf}  (passes at {pct(a.threshold)}; {model})")
 
 
 def show(a: Analysis) -> None:

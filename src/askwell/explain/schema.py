@@ -87,7 +87,7 @@ class Analysis:
     ``score`` is the calibrated probability of a good reception (``None`` when the verdict
     is ``not_ready``: the filter found no question to score, ``filter`` says why);
     ``site.base_rate`` is that probability for an average question of the site and
-    ``percentile`` the share of the site's held-out questions that scored lower.
+    ``percentile`` the share of the site's questions the model was not fit on that scored lower.
     ``confidence`` is how far the score is from the model's decision threshold, relative
     to the room on that side of it (0 = at the threshold, 1 = at 0 or 1).
     """

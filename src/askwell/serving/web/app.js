@@ -580,8 +580,8 @@
       el.gaugeBase.setAttribute("transform", `rotate(${angle.toFixed(1)} 100 100)`);
       el.gaugeBase.setAttribute("visibility", "visible");
       el.baseRate.textContent = name
-        ? `A typical question on ${name}: ${percent(base)}`
-        : `A typical question on the sites the model knows: ${percent(base)}`;
+        ? `On ${name}, ${percent(base)} of questions are well received`
+        : `On the sites the model knows, ${percent(base)} of questions are well received`;
     } else {
       el.gaugeBase.setAttribute("visibility", "hidden");
       el.baseRate.textContent = "";
@@ -629,7 +629,7 @@
       el.sumVerdict.textContent = "Not ready to score";
     } else {
       el.sumScore.textContent = percent(r.score);
-      const base = r.site && typeof r.site.base_rate === "number" ? ` · typical ${percent(r.site.base_rate)}` : "";
+      const base = r.site && typeof r.site.base_rate === "number" ? ` · site average ${percent(r.site.base_rate)}` : "";
       el.sumVerdict.textContent = `${rel === "none" ? "No verdict" : VERDICTS[r.verdict] || r.verdict}${rel === "tentative" ? " (uncertain)" : ""}${base}`;
     }
     const n = partition().shown.length;
