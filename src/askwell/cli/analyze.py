@@ -96,6 +96,8 @@ def show(a: Analysis) -> None:
         if a.verdict == "not_ready" and a.filter is not None and w == a.filter.message:
             continue  # already the headline
         out.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    if a.verdict == "not_ready":  # no question to score yet: its reading figures mean nothing
+        return
     if a.stats:
         stats = Table("reading ease", "grade", "sentences", "words", "avg word", "diversity",
                       title="writing")
@@ -104,8 +106,6 @@ def show(a: Analysis) -> None:
                       *(f"{s.get(k, 0):.0f}" for k in ("sentences", "words")),
                       f"{s.get('avg_word_length', 0):.2f}", pct(s.get("vocabulary_diversity", 0)))
         out.print(stats)
-    if a.verdict == "not_ready":
-        return
     if not a.suggestions:
         out.print("no suggestion raises the score measurably")
         return

@@ -140,4 +140,5 @@ def _parse_json(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"input is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
+        raise InputError(f"input is not valid JSON ({exc.msg.removesuffix(' at')}, line {exc.lineno} "
+                         f"column {exc.colno})") from exc
