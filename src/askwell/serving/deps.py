@@ -2,7 +2,8 @@
 
 The resources are built once by ``create_app`` and kept on ``app.state``; only these
 functions read it, so a route declares what it needs (typed) and tests can override any
-of them with ``app.dependency_overrides``. They are ``async`` because they only read
+of them with ``app.dependency_overrides`` (``/v1/analyze``, the hottest route, calls them
+directly). They are ``async`` because they only read
 attributes: FastAPI runs a plain ``def`` dependency in its thread pool, a hop that cost
 more than a cached answer itself (three or four per request, measured with cProfile).
 """
