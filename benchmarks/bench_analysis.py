@@ -148,14 +148,14 @@ def main() -> int:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     from askwell.explain.engine import Analyzer
     from askwell.explain.schema import ModelRef
-    from askwell.features import warm_up
     from askwell.models.base import load_model
     from askwell.models.default import load_default_model
 
     model = load_model(args.model_path) if args.model_path else load_default_model()
     analyzer = Analyzer(model, ModelRef(model.family, "bench", "1", None))
-    warm_up()
     questions = real_questions(args.shared, args.n)
+    for q in questions[:20]:  # warm up as the service does at model load (its canary analyses)
+        analyzer.analyze(q)
     report = run(analyzer, questions, args.rounds)
     report["scores"] = identical_scores(analyzer, model, questions)
     if args.json:

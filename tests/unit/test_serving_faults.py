@@ -289,6 +289,9 @@ def test_a_slow_body_is_cut_off_with_408(tmp_path: Path, toy_model: Any) -> None
     run_coroutine(drive())
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] == 408
+    # and the connection is closed after it: a client trickling the rest of its body kept
+    # its connection open for as long as it liked (300 of 300 still open after 30 s)
+    assert (b"connection", b"close") in [(k.lower(), v) for k, v in start["headers"]]
 
 
 def test_serve_logs_one_start_line(tmp_path: Path, toy_model: Any,  # noqa: F811

@@ -57,12 +57,19 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 # ---------------------------------------------------------------------- middleware
+#: A body cut off mid-stream leaves the rest unread on the connection: close it after the
+#: answer (uvicorn does on this header), or a client that keeps trickling bytes holds its
+#: connection and a file descriptor for as long as it likes.
+_CLOSE = {"Connection": "close"}
+
+
 class BodyTooLarge(HTTPException):
     """Raised while the body streams in; FastAPI re-raises HTTPException untouched."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"The request body is larger than {limit:,} bytes. Send one question "
-                              "of at most 30,000 characters (a batch within its limit).")
+                              "of at most 30,000 characters (a batch within its limit).",
+                         headers=_CLOSE)
 
 
 class Guard:
@@ -160,7 +167,8 @@ class BodyTimeout(HTTPException):
     """The client sent its body too slowly (a slow-body connection holds a worker slot)."""
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(408, f"The request body did not arrive within {seconds:g} s. Send it at once.")
+        super().__init__(408, f"The request body did not arrive within {seconds:g} s. Send it at once.",
+                         headers=_CLOSE)
 
 
 def _limited(receive: Callable, limit: int, timeout: float) -> Callable:
