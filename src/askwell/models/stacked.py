@@ -55,9 +55,10 @@ class StackedModel(FeaturesModel):
         min_child_samples: int = 60,
         **params: Any,
     ) -> None:
+        grid = list(text_C) if isinstance(text_C, Sequence) else text_C  # JSON-safe in model.json
         super().__init__(
             n_estimators=n_estimators, learning_rate=learning_rate, num_leaves=num_leaves,
-            min_child_samples=min_child_samples, text_C=list(text_C) if isinstance(text_C, Sequence) else text_C, text_folds=text_folds,
+            min_child_samples=min_child_samples, text_C=grid, text_folds=text_folds,
             text_max_features=text_max_features, **params,
         )
         self.text_pipeline_: Any = None
@@ -66,7 +67,8 @@ class StackedModel(FeaturesModel):
     def _text_model(self, C: float) -> Any:
         from askwell.models.linear import LinearModel
 
-        return LinearModel(C=C, max_features=self.params["text_max_features"], seed=self.params["seed"])._build()
+        p = self.params
+        return LinearModel(C=C, max_features=p["text_max_features"], seed=p["seed"])._build()
 
     def _out_of_fold(self, texts: list[str], y: np.ndarray) -> tuple[float, np.ndarray]:
         """The text model's regularisation chosen on the training side, and each training
@@ -114,7 +116,9 @@ class StackedModel(FeaturesModel):
 
         registry = [n for n in self.feature_names_ if n != TEXT_COLUMN]
         x = feature_array(questions, registry)
-        return np.column_stack([x, self._text_logit(questions)]) if len(x) else x.reshape(0, len(self.feature_names_))
+        if not len(x):
+            return x.reshape(0, len(self.feature_names_))
+        return np.column_stack([x, self._text_logit(questions)])
 
     def input_names(self) -> list[str]:
         return list(self.feature_names_)
