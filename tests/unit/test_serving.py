@@ -662,10 +662,13 @@ def test_no_request_fails_or_waits_through_many_swaps(make_client: Any, toy_mode
     for t in threads:
         t.start()
     swaps = 0
+    longest_swap = 0.0
     for version in range(2, 7):
         time.sleep(0.15)
         loader.version = version
+        t = time.perf_counter()
         assert c.post("/v1/admin/reload?wait=true", headers=ADMIN).json()["status"] == "swapped"
+        longest_swap = max(longest_swap, time.perf_counter() - t)
         swaps += 1
         if version == 4:
             assert c.post("/v1/admin/rollback", headers=ADMIN).json()["status"] == "rolled_back"
@@ -679,7 +682,11 @@ def test_no_request_fails_or_waits_through_many_swaps(make_client: Any, toy_mode
     assert statuses == {200}, f"{len(seen)} requests: {statuses}"
     assert len(versions) >= 4 and versions <= {"1", "2", "3", "4", "5", "6"}
     latencies = np.array([d for _, _, d in seen])
-    assert len(seen) > 50 and float(np.percentile(latencies, 99)) < 1.0
+    # no request waits through the swaps: the slowest wait at most about one swap (a load
+    # holds the GIL in LightGBM's parser), never the sequence of six (before: ~all of it).
+    # An absolute 1 s failed once on a loaded CI machine with a swap itself taking ~1 s.
+    assert len(seen) > 50
+    assert float(np.percentile(latencies, 99)) < max(1.0, 1.5 * longest_swap), (longest_swap, latencies.max())
     assert swaps == 6
 
 
