@@ -6,7 +6,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from askwell.question import Question
+
 _TOPICS = ["hops", "yeast", "kegs", "lager", "stout", "bottles", "malt", "cider", "barrels", "wort"]
+
+
+#: A weak question with every mechanical fault the engine fixes (urgency, greeting,
+#: pleading, a run of "!", shouting, thanks): the suggestion tests' shared example.
+WEAK = Question(
+    title="URGENT beer problem",
+    body="Hi all,\n\npls help my kegs lose fizz!!! I NEED IT FIXED NOW.\n\nThanks in advance",
+    tags=("kegs",),
+    site="beer.stackexchange.com",
+)
 
 
 def make_questions(n: int = 300, seed: int = 0, noise: float = 0.1) -> pd.DataFrame:

@@ -17,14 +17,7 @@ from askwell.explain.schema import ModelRef
 from askwell.features import find_signals, specs
 from askwell.models.base import make_model
 from askwell.question import Question
-from tests.worlds import make_questions
-
-WEAK = Question(
-    title="URGENT beer problem",
-    body="Hi all,\n\npls help my kegs lose fizz!!! I NEED IT FIXED NOW.\n\nThanks in advance",
-    tags=("kegs",),
-    site="beer.stackexchange.com",
-)
+from tests.worlds import WEAK, make_questions
 
 
 @pytest.fixture(scope="module")

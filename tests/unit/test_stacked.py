@@ -14,14 +14,7 @@ from askwell.models.base import FeatureModel, load_model, logit, make_model
 from askwell.models.stacked import TEXT_COLUMN, StackedModel
 from askwell.models.textinput import question_texts
 from askwell.question import Question, as_questions
-from tests.worlds import make_questions
-
-WEAK = Question(
-    title="URGENT beer problem",
-    body="Hi all,\n\npls help my kegs lose fizz!!! I NEED IT FIXED NOW.\n\nThanks in advance",
-    tags=("kegs",),
-    site="beer.stackexchange.com",
-)
+from tests.worlds import WEAK, make_questions
 
 
 @pytest.fixture(scope="module")

@@ -49,18 +49,12 @@ class StackedModel(FeaturesModel):
         text_C: float | Sequence[float] = (0.1, 0.25, 0.5, 1.0, 2.0),
         text_folds: int = 5,
         text_max_features: int = 50_000,
-        n_estimators: int = 300,
-        learning_rate: float = 0.03,
-        num_leaves: int = 5,
-        min_child_samples: int = 60,
         **params: Any,
     ) -> None:
+        """The text model's parameters; the trees' are :class:`FeaturesModel`'s."""
         grid = list(text_C) if isinstance(text_C, Sequence) else text_C  # JSON-safe in model.json
-        super().__init__(
-            n_estimators=n_estimators, learning_rate=learning_rate, num_leaves=num_leaves,
-            min_child_samples=min_child_samples, text_C=grid, text_folds=text_folds,
-            text_max_features=text_max_features, **params,
-        )
+        super().__init__(text_C=grid, text_folds=text_folds, text_max_features=text_max_features,
+                         **params)
         self.text_pipeline_: Any = None
 
     # -- the text model ---------------------------------------------------
